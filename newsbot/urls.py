@@ -1,0 +1,107 @@
+"""URL rules shared by discovery, parsing and cleaning: canonical form, tracking parameters,
+and which paths are articles."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Click-tracking and campaign parameters: they never change the page, NYT's robots.txt disallows
+# several of them, and left in place they make one article look like many.
+TRACKING_PARAMS = frozenset(
+    {
+        "smid",
+        "smtyp",
+        "partner",
+        "emc",
+        "action",
+        "module",
+        "pgtype",
+        "region",
+        "contentcollection",
+        "contentplacement",
+        "version",
+        "src",
+        "ref",
+        "referer",
+        "referringsource",
+        "login",
+        "auth",
+        "campaignid",
+        "mcubz",
+        "mc",
+        "mcid",
+        "cid",
+        "fbclid",
+        "gclid",
+        "ncid",
+        "hp",
+        "rref",
+        "_r",
+        "algo",
+        "block",
+        "fellback",
+        "imp_id",
+        "req_id",
+        "surface",
+        "variant",
+        "context",
+        "wt.nav",
+        "wt_nav",
+        "rss",
+        "share",
+        "sgrp",
+        "unlocked_article_code",
+        "ugrp",
+        "te",
+        "nl",
+        "emc2",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "ga_", "mc_", "pk_", "at_")
+
+SITE_DOMAIN = "nytimes.com"
+
+_DATED_ARTICLE = re.compile(r"^/(?:\d{4})/(?:\d{2})/(?:\d{2})/(?:[\w.-]+/)*[\w.%-]+\.html$")
+_INTERACTIVE = re.compile(r"^/interactive/\d{4}/")
+_LIVE = re.compile(r"^/live/\d{4}/")
+_NOT_ARTICLES = re.compile(r"^/(?:video|by|section|search|svc|ads|slideshow|topic|column)(?:/|$)")
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def strip_tracking(url: str) -> str:
+    """The URL without tracking parameters or a fragment; other parameters keep their order."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    kept = [(k, v) for k, v in query if not is_tracking_param(k)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), ""))
+
+
+def is_site_host(host: str | None, domain: str = SITE_DOMAIN) -> bool:
+    host = (host or "").lower().rstrip(".")
+    return host == domain or host.endswith("." + domain)
+
+
+def canonical_article_url(url: str) -> str:
+    """https, lower-case host, no query, no fragment: the one form an article is known by."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower()
+    if host == SITE_DOMAIN:
+        host = "www." + SITE_DOMAIN
+    return urlunsplit(("https", host, parts.path or "/", "", ""))
+
+
+def is_article_url(url: str, domain: str = SITE_DOMAIN) -> bool:
+    """Dated `.html` stories, interactives and live blogs on the site; not video, author pages,
+    section fronts or search."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not is_site_host(parts.hostname, domain):
+        return False
+    path = parts.path
+    if _NOT_ARTICLES.match(path) or "/video/" in path:
+        return False
+    return bool(_DATED_ARTICLE.match(path) or _INTERACTIVE.match(path) or _LIVE.match(path))

@@ -46,3 +46,14 @@ COOKIES_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+
+# --- Archive pipelines (clean ▸ validate ▸ dedupe/revisions ▸ index) --------------------------
+ITEM_PIPELINES = {
+    "newsbot.pipelines.index.IndexPipeline": 400,
+}
+# Commit the index every this many items, or when the oldest uncommitted item is this old (s);
+# a crash loses at most that batch. Items reach the feed only after their batch is committed.
+NEWSBOT_INDEX_COMMIT_ITEMS = 100
+NEWSBOT_INDEX_COMMIT_SECONDS = 5.0
+# How long a crawl waits for another crawl (or a reindex) to release the index before giving up.
+NEWSBOT_INDEX_LOCK_TIMEOUT = 30.0

@@ -31,6 +31,12 @@ SCHEMA = Schema(
     content_hash=ID(stored=True),
     item=STORED(),
     history=STORED(),
+    # Added by the index writer (search/history.py): revision bookkeeping, and the other URLs
+    # that carried this article so `newsbot history AMP_URL` finds it.
+    alternates=KEYWORD(),
+    revisions=NUMERIC(stored=True),
+    first_seen=DATETIME(stored=True),
+    last_seen=DATETIME(stored=True, sortable=True),
 )
 
 
@@ -58,6 +64,7 @@ def item_to_document(item: dict[str, Any]) -> dict[str, Any]:
         "section": ",".join(s for s in (item.get("section"), item.get("subsection")) if s),
         "subsection": item.get("subsection") or "",
         "content_hash": item.get("content_hash") or "",
+        "alternates": " ".join(item.get("alternates") or []),
         "item": json.dumps(item, ensure_ascii=False, sort_keys=False),
     }
     published = utc_naive(item.get("published"))

@@ -1,0 +1,112 @@
+"""Revision history of one article: which versions the archive has seen, when, and how they differ.
+
+A document's `history` stored field holds `History.to_json()`. The current version is the
+document's `item`; `versions` holds the earlier ones, oldest first, each with its full item so a
+diff can show body changes. A version is identified by `version_key`: headline, byline, authors
+and body hash. Anything else changing (tags, captions, modified date) refreshes the stored item
+without making a new revision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import hashlib
+import json
+from typing import Any
+
+VERSION_FIELDS = ("headline", "byline", "authors", "content_hash")
+
+
+def utc_now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def version_key(item: dict[str, Any]) -> str:
+    """Fingerprint of what a reader would call a new version of the article."""
+    payload = json.dumps([item.get(name) for name in VERSION_FIELDS], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclasses.dataclass
+class History:
+    first_seen: str
+    last_seen: str
+    current_since: str
+    versions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def revisions(self) -> int:
+        """How many distinct versions were seen, the current one included."""
+        return len(self.versions) + 1
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> History:
+        return cls(**json.loads(text))
+
+
+def record(
+    history: History | None, previous: dict[str, Any] | None, item: dict[str, Any], seen_at: str
+) -> tuple[History, str]:
+    """Fold one crawl of `item` into the history; say whether it was new, revised or unchanged."""
+    if history is None or previous is None:
+        return History(first_seen=seen_at, last_seen=seen_at, current_since=seen_at), "new"
+    history.last_seen = max(history.last_seen, seen_at)
+    if version_key(previous) == version_key(item):
+        return history, "unchanged"
+    history.versions.append(
+        {
+            "content_hash": previous.get("content_hash"),
+            "headline": previous.get("headline"),
+            "crawled_at": history.current_since,
+            "item": previous,
+        }
+    )
+    history.current_since = seen_at
+    return history, "revised"
+
+
+def timeline(history: History, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every version oldest first, the current one last, each as {crawled_at, content_hash,
+    headline, item}."""
+    versions = [dict(v) for v in history.versions]
+    versions.append(
+        {
+            "content_hash": current.get("content_hash"),
+            "headline": current.get("headline"),
+            "crawled_at": history.current_since,
+            "item": current,
+        }
+    )
+    return versions
+
+
+def _byline(item: dict[str, Any]) -> list[str]:
+    lines = [item.get("byline") or ""]
+    if item.get("authors"):
+        lines.append("authors: " + ", ".join(item["authors"]))
+    return [line for line in lines if line]
+
+
+def _paragraphs(item: dict[str, Any]) -> list[str]:
+    return [p for p in (item.get("body") or "").split("\n\n") if p]
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[str]]:
+    """Unified diffs of headline, byline/authors and body paragraphs; unchanged parts omitted."""
+    parts = {
+        "headline": ([old.get("headline") or ""], [new.get("headline") or ""]),
+        "byline": (_byline(old), _byline(new)),
+        "body": (_paragraphs(old), _paragraphs(new)),
+    }
+    changes: dict[str, list[str]] = {}
+    for name, (before, after) in parts.items():
+        lines = list(difflib.unified_diff(before, after, "before", "after", n=1, lineterm=""))
+        if lines:
+            # The ---/+++ header names are the same for every part; the caller labels the part.
+            changes[name] = lines[2:]
+    return changes

@@ -1,0 +1,220 @@
+"""Write articles into the Whoosh index: one document per canonical URL, committed in batches.
+
+Files this module keeps in the index directory, beside Whoosh's own `_MAIN_*` / `MAIN_WRITELOCK`:
+
+- `newsbot-crawl.lock`: held for a whole crawl, so a second crawl on the same index waits
+  `lock_timeout` seconds and then gives up with `IndexBusy` instead of interleaving batches.
+- `newsbot-crawl.json`: when the last crawl started and finished and how it ended
+  (`read_crawl_state`), for `newsbot stats` and for crash recovery.
+
+Readers need neither: a Whoosh searcher reads the last committed generation while we write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from whoosh import index
+from whoosh.index import LockError
+from whoosh.util import filelock
+from whoosh.util.filelock import try_for
+
+from newsbot.errors import NewsbotError
+from newsbot.search.history import History, record, utc_now_iso
+from newsbot.search.schema import SCHEMA, document_to_item, item_to_document, utc_naive
+
+CRAWL_LOCK_FILE = "newsbot-crawl.lock"
+CRAWL_STATE_FILE = "newsbot-crawl.json"
+# How often a waiting crawl retries a lock: often enough to start promptly, rarely enough to
+# cost nothing.
+_LOCK_RETRY_SECONDS = 0.25
+
+
+class IndexBusy(NewsbotError):
+    """Another process holds the index for writing for longer than we were willing to wait."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Commit:
+    """One batch made durable: Whoosh generation, when, and which URLs it wrote or deleted."""
+
+    generation: int
+    committed_at: str
+    written: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+
+def open_or_create(index_dir: Path) -> index.Index:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if index.exists_in(str(index_dir)):
+        return index.open_dir(str(index_dir))
+    return index.create_in(str(index_dir), SCHEMA)
+
+
+def read_crawl_state(index_dir: Path) -> dict[str, Any]:
+    """`{"last_crawl": {...}, "last_finished_crawl": {...}}`, or `{}` before the first crawl."""
+    try:
+        return json.loads((index_dir / CRAWL_STATE_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    # A SIGKILL mid-write must leave the old file, never half a new one.
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class ArchiveWriter:
+    """Batches article updates for one index and commits them under Whoosh's write lock.
+
+    `put` reads the stored document (pending batch first, then the committed index), folds the
+    new crawl into its revision history and queues `update_document`; `commit` writes the batch
+    in one Whoosh commit, which is atomic: after a crash the index is at the previous commit.
+    """
+
+    def __init__(self, index_dir: Path, lock_timeout: float = 30.0) -> None:
+        self.index_dir = Path(index_dir)
+        self.lock_timeout = lock_timeout
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._retired: set[str] = set()
+        self._crawl_lock: filelock.LockBase | None = None
+        self._index: index.Index | None = None
+        self._searcher: Any = None
+
+    def __enter__(self) -> ArchiveWriter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.index_dir / CRAWL_LOCK_FILE))
+        if not try_for(lock.acquire, timeout=self.lock_timeout, delay=_LOCK_RETRY_SECONDS):
+            raise IndexBusy(
+                f"another crawl is writing {self.index_dir}; waited {self.lock_timeout:g}s",
+                hint="wait for it to finish, or point this one at another NEWSBOT_INDEX_DIR",
+            )
+        self._crawl_lock = lock
+        self._index = open_or_create(self.index_dir)
+        self._searcher = self._index.searcher()
+
+    def close(self) -> None:
+        """Release everything. Uncommitted documents are discarded: call `commit` first."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._crawl_lock is not None:
+            self._crawl_lock.release()
+            self._crawl_lock = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def document_count(self) -> int:
+        return self._searcher.doc_count()
+
+    def stored(self, url: str) -> dict[str, Any] | None:
+        """The stored fields for `url` as the next commit will leave them, or None."""
+        if url in self._pending:
+            return self._pending[url]
+        if url in self._retired:
+            return None
+        return self._searcher.document(url=url)
+
+    def put(self, item: dict[str, Any]) -> str:
+        """Queue `item` as the document for its URL; return "new", "revised" or "unchanged".
+
+        `item["alternates"]` is merged with the stored document's, and any document stored under
+        one of those alternates is deleted: an alternate is never a document of its own.
+        """
+        url = item["url"]
+        seen_at = item.get("crawled_at") or utc_now_iso()
+        stored = self.stored(url)
+        previous = document_to_item(stored) if stored else None
+        history = History.from_json(stored["history"]) if stored and "history" in stored else None
+        if previous is not None:
+            item["alternates"] = _merged(previous.get("alternates"), item.get("alternates"))
+        history, outcome = record(history, previous, item, seen_at)
+        self._queue(item, history)
+        for alternate in item.get("alternates") or []:
+            if alternate != url:
+                self._pending.pop(alternate, None)
+                self._retired.add(alternate)
+        return outcome
+
+    def add_alternate(self, url: str, alternate: str) -> bool:
+        """Record that `alternate` carried the same article as `url`; False if `url` is unknown."""
+        stored = self.stored(url)
+        if stored is None:
+            return False
+        item = document_to_item(stored)
+        if alternate in (item.get("alternates") or []):
+            return True
+        item["alternates"] = _merged(item.get("alternates"), [alternate])
+        self._queue(item, History.from_json(stored["history"]))
+        return True
+
+    def commit(self) -> Commit | None:
+        """Write the pending batch in one Whoosh commit; None if there was nothing to write."""
+        if not self._pending and not self._retired:
+            return None
+        try:
+            writer = self._index.writer(timeout=self.lock_timeout, delay=_LOCK_RETRY_SECONDS)
+        except LockError as error:
+            raise IndexBusy(
+                f"could not get the write lock on {self.index_dir} in {self.lock_timeout:g}s",
+                hint="another process (a reindex?) is writing the index",
+            ) from error
+        with writer:
+            for url in self._retired:
+                writer.delete_by_term("url", url)
+            for document in self._pending.values():
+                writer.update_document(**document)
+        done = Commit(
+            generation=self._index.latest_generation(),
+            committed_at=utc_now_iso(),
+            written=tuple(self._pending),
+            deleted=tuple(self._retired),
+        )
+        self._pending.clear()
+        self._retired.clear()
+        # A fresh searcher rather than refresh(): refreshing a reader of an empty index fails
+        # in some Whoosh forks, and opening one costs little next to a commit.
+        self._searcher.close()
+        self._searcher = self._index.searcher()
+        return done
+
+    def record_crawl(self, **fields: Any) -> dict[str, Any]:
+        """Merge `fields` into `last_crawl` in newsbot-crawl.json, starting a new record when
+        `started_at` is given; return the record as it was before."""
+        state = read_crawl_state(self.index_dir)
+        previous = state.get("last_crawl", {})
+        last = {} if "started_at" in fields else dict(previous)
+        last.update(fields, documents=self.document_count())
+        state["last_crawl"] = last
+        if "finished_at" in last:
+            state["last_finished_crawl"] = last
+        _write_json_atomically(self.index_dir / CRAWL_STATE_FILE, state)
+        return previous
+
+    def _queue(self, item: dict[str, Any], history: History) -> None:
+        document = item_to_document(item)
+        document["history"] = history.to_json()
+        document["revisions"] = history.revisions
+        document["first_seen"] = utc_naive(history.first_seen)
+        document["last_seen"] = utc_naive(history.last_seen)
+        self._pending[item["url"]] = document
+        self._retired.discard(item["url"])
+
+
+def _merged(first: list[str] | None, second: list[str] | None) -> list[str]:
+    return list(dict.fromkeys([*(first or []), *(second or [])]))

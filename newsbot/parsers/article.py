@@ -1,0 +1,548 @@
+"""Article pages -> `ArticleItem`: structured data first (JSON-LD, `<meta>`), the DOM of the
+page's markup era for what only the page shows (visible headline, byline, body, captions)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from newsbot.dates import has_time, isoformat, parse_datetime
+from newsbot.items import ArticleItem
+from newsbot.parsers import nyt_legacy, nyt_live, nyt_mobile, nyt_react, nyt_testid, nyt_vi2018
+from newsbot.parsers.common import (
+    Markup,
+    NotAnArticle,
+    clean,
+    first_meta,
+    json_types,
+    parse_html,
+    read_json_ld,
+    read_meta,
+    text_of,
+    xpath,
+)
+from newsbot.urls import canonical_article_url
+
+# Most specific first: a live blog also matches the 2021 headline hook, a 2021 page also has
+# the 2018–2020 body section.
+ERAS: tuple[Markup, ...] = (
+    nyt_live.MARKUP,
+    nyt_testid.MARKUP,
+    nyt_react.MARKUP,
+    nyt_vi2018.MARKUP,
+    nyt_legacy.MARKUP,
+    nyt_mobile.MARKUP,
+)
+
+ARTICLE_TYPES = {
+    "NewsArticle",
+    "Article",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "ReviewNewsArticle",
+    "BlogPosting",
+    "LiveBlogPosting",
+}
+COLLECTION_TYPES = {"CollectionPage", "WebSite", "ItemList"}
+
+
+def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
+    """Every contract field of the article on `page`; `url` is where the page was fetched from.
+
+    Raises NotAnArticle for homepages, section fronts and empty pages, ParseError for input that
+    is not HTML at all.
+    """
+    root = parse_html(page)
+    meta = read_meta(root)
+    json_ld = read_json_ld(root)
+    story = _article_object(json_ld)
+    markup = _detect_markup(root)
+    if markup is None or (story is None and _is_collection(meta, json_ld)):
+        raise NotAnArticle("no article markup (a homepage, section front or other page)")
+    body = _body(root, markup)
+    headline = _headline(root, markup, meta, story)
+    if not body or not headline:
+        raise NotAnArticle("no article headline or body")
+    canonical = _canonical_url(root, meta, story, url)
+    published, published_raw, published_source = _published(root, meta, story, canonical)
+    byline = _byline(root, markup, meta)
+    section, subsection = _sections(meta, canonical)
+    body_text = "\n\n".join(body)
+    return ArticleItem.blank(
+        url=canonical,
+        source_url=url,
+        headline=headline,
+        summary=_summary(meta, story),
+        section=section,
+        subsection=subsection,
+        authors=_authors(byline, meta, story),
+        byline=byline,
+        published=published,
+        published_raw=published_raw,
+        published_source=published_source,
+        modified=_modified(meta, story),
+        body=body_text,
+        captions=_captions(root, markup),
+        tags=_tags(meta, story),
+        language=_language(root, meta, story),
+        word_count=len(body_text.split()),
+        kind=_kind(markup, meta, canonical, section),
+        short_url=_short_url(root),
+        translations=_translations(root, canonical),
+        is_free=_is_free(story),
+    )
+
+
+def _detect_markup(root: html.HtmlElement) -> Markup | None:
+    for markup in ERAS:
+        if markup.marker(root):
+            return markup
+    return None
+
+
+def _article_object(json_ld: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for obj in json_ld:
+        if json_types(obj) & ARTICLE_TYPES:
+            return obj
+    return None
+
+
+def _is_collection(meta: dict[str, list[str]], json_ld: list[dict[str, Any]]) -> bool:
+    if any(json_types(obj) & COLLECTION_TYPES for obj in json_ld):
+        return True
+    return (first_meta(meta, "og:type") or "").lower() == "website"
+
+
+# --- URL -------------------------------------------------------------------------------------
+
+_CANONICAL_LINK = xpath("/html/head/link[@rel='canonical']/@href")
+
+
+def _canonical_url(
+    root: html.HtmlElement,
+    meta: dict[str, list[str]],
+    story: dict[str, Any] | None,
+    url: str | None,
+) -> str | None:
+    candidates = [
+        *_CANONICAL_LINK(root),
+        first_meta(meta, "og:url", "canonicalurl", "url"),
+        _ld_text(story, "url"),
+        url,
+    ]
+    for candidate in candidates:
+        if candidate and candidate.strip().startswith(("http://", "https://", "/")):
+            absolute = urljoin(url or "https://www.nytimes.com/", candidate.strip())
+            return canonical_article_url(absolute)
+    return None
+
+
+# --- headline, summary -----------------------------------------------------------------------
+
+_PUBLISHED_NOTE = re.compile(r"\s*\(Published \d{4}\)\s*$")
+_SITE_SUFFIX = re.compile(r"\s+[-|–]\s+(?:The New York Times|NYTimes\.com)\s*$")
+
+
+def _headline(
+    root: html.HtmlElement,
+    markup: Markup,
+    meta: dict[str, list[str]],
+    story: dict[str, Any] | None,
+) -> str | None:
+    for element in markup.headline(root):
+        text = text_of(element)
+        if text:
+            return text
+    fallback = first_meta(meta, "hdl", "headline", "og:title") or _ld_text(story, "headline")
+    if not fallback:
+        return None
+    return _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback))) or None
+
+
+def _summary(meta: dict[str, list[str]], story: dict[str, Any] | None) -> str | None:
+    found = _ld_text(story, "description") or first_meta(meta, "description", "og:description")
+    return clean(found) or None
+
+
+# --- byline and authors ----------------------------------------------------------------------
+
+_BY = re.compile(r"^(?:—|-|–)?\s*by\s+", re.IGNORECASE)
+_NAME_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
+
+
+def _byline(root: html.HtmlElement, markup: Markup, meta: dict[str, list[str]]) -> str | None:
+    shown = clean(" ".join(text_of(element) for element in markup.byline(root)))
+    return shown or clean(first_meta(meta, "byl")) or None
+
+
+def _authors(
+    byline: str | None, meta: dict[str, list[str]], story: dict[str, Any] | None
+) -> list[str]:
+    known = _ld_people(story) + _split_names(first_meta(meta, "author") or "")
+    names = _split_names(byline or "") or known
+    by_folded = {name.casefold(): name for name in known}
+    return [by_folded.get(name.casefold()) or _proper_case(name) for name in names]
+
+
+def _split_names(byline: str) -> list[str]:
+    text = _BY.sub("", clean(byline).lstrip("—–- "))
+    return [name for name in _NAME_SEPARATORS.split(text) if name]
+
+
+def _proper_case(name: str) -> str:
+    """Legacy bylines are upper case ("WILLIAM K. RASHBAUM"); mixed case is left as written."""
+    if not name.isupper():
+        return name
+    return re.sub(r"[^\W\d_]+", lambda word: word.group().capitalize(), name.lower())
+
+
+def _ld_people(story: dict[str, Any] | None) -> list[str]:
+    authors = (story or {}).get("author") or []
+    if isinstance(authors, dict):
+        authors = [authors]
+    names = []
+    for author in authors if isinstance(authors, list) else []:
+        if isinstance(author, dict) and "Person" in json_types(author) and author.get("name"):
+            names.append(clean(str(author["name"])))
+    return names
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+_HEADER_TIME = xpath("(//article//header//time[@datetime] | //header//time[@datetime])[1]")
+_URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
+
+
+def _published(
+    root: html.HtmlElement,
+    meta: dict[str, list[str]],
+    story: dict[str, Any] | None,
+    canonical: str | None,
+) -> tuple[str | None, str | None, str | None]:
+    """(ISO instant, raw string, source). A source stating a time beats one stating a day."""
+    candidates: list[tuple[str | None, str]] = [
+        (_ld_text(story, "datePublished"), "jsonld"),
+        (
+            first_meta(
+                meta, "article:published_time", "article:published", "datepublished", "ptime"
+            ),
+            "meta",
+        ),
+        (first_meta(meta, "ptime"), "meta"),
+        (first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
+        (_header_time(root), "time"),
+        (_url_date(canonical), "url"),
+    ]
+    readable = []
+    for raw, source in candidates:
+        if not raw:
+            continue
+        when = parse_datetime(raw)
+        if when is not None:
+            readable.append((when, raw, source))
+    if not readable:
+        return None, None, None
+    timed = [entry for entry in readable if has_time(entry[1])]
+    when, raw, source = (timed or readable)[0]
+    return isoformat(when), raw, source
+
+
+def _header_time(root: html.HtmlElement) -> str | None:
+    times = _HEADER_TIME(root)
+    return times[0].get("datetime") if times else None
+
+
+def _url_date(url: str | None) -> str | None:
+    match = _URL_DATE.search(urlsplit(url or "").path)
+    return "-".join(match.groups()) if match else None
+
+
+def _modified(meta: dict[str, list[str]], story: dict[str, Any] | None) -> str | None:
+    raw = _ld_text(story, "dateModified") or first_meta(
+        meta, "article:modified_time", "article:modified", "datemodified", "utime"
+    )
+    when = parse_datetime(raw)
+    return isoformat(when) if when else None
+
+
+# --- section ---------------------------------------------------------------------------------
+
+# URL and `meta CG/SCG` slugs -> the names the site shows for them.
+SECTION_NAMES = {
+    "africa": "Africa",
+    "americas": "Americas",
+    "arts": "Arts",
+    "asia": "Asia",
+    "australia": "Australia",
+    "books": "Books",
+    "briefing": "Briefing",
+    "business": "Business",
+    "canada": "Canada",
+    "climate": "Climate",
+    "dance": "Dance",
+    "dealbook": "DealBook",
+    "design": "Art & Design",
+    "economy": "Economy",
+    "education": "Education",
+    "energy-environment": "Energy & Environment",
+    "es": "En español",
+    "espanol": "En español",
+    "europe": "Europe",
+    "fashion": "Fashion",
+    "food": "Food",
+    "health": "Health",
+    "magazine": "Magazine",
+    "media": "Media",
+    "middleeast": "Middle East",
+    "movies": "Movies",
+    "music": "Music",
+    "nyregion": "New York",
+    "obituaries": "Obituaries",
+    "opinion": "Opinion",
+    "politics": "Politics",
+    "realestate": "Real Estate",
+    "science": "Science",
+    "smallbusiness": "Small Business",
+    "sports": "Sports",
+    "style": "Style",
+    "t-magazine": "T Magazine",
+    "technology": "Technology",
+    "television": "Television",
+    "theater": "Theater",
+    "travel": "Travel",
+    "upshot": "The Upshot",
+    "us": "U.S.",
+    "well": "Well",
+    "world": "World",
+    "your-money": "Your Money",
+}
+_SECTION_PATH = re.compile(r"^/(?:(?:live|interactive)/)?\d{4}/\d{2}/\d{2}/((?:[\w-]+/)*)")
+
+
+def _sections(meta: dict[str, list[str]], canonical: str | None) -> tuple[str | None, str | None]:
+    from_url = _url_sections(canonical)
+    section = first_meta(meta, "cg") or (from_url[0] if from_url else None)
+    subsection = first_meta(meta, "scg")
+    if not subsection and len(from_url) > 1 and from_url[0] == section:
+        subsection = from_url[1]
+    if not section:
+        return clean(first_meta(meta, "article:section")) or None, None
+    return _section_name(section), _section_name(subsection) if subsection else None
+
+
+def _url_sections(url: str | None) -> list[str]:
+    match = _SECTION_PATH.match(urlsplit(url or "").path)
+    return [part for part in match.group(1).split("/") if part] if match else []
+
+
+def _section_name(slug: str) -> str:
+    slug = slug.strip().lower()
+    return SECTION_NAMES.get(slug) or slug.replace("-", " ").title()
+
+
+# --- body ------------------------------------------------------------------------------------
+
+# Page furniture that can sit inside the body's containers.
+_BOILERPLATE = re.compile(
+    r"^(?:Advertisement|Continue reading the main story|Supported by|Site Index"
+    r"|Thanks for reading The Times\..*|Subscribe to The Times.*|Order Reprints.*"
+    r"|A version of this article appears in print on.*)$",
+    re.IGNORECASE,
+)
+# "[Get New York Today in your inbox.]": a paragraph wholly in brackets is an editor's promo.
+_BRACKETED_PROMO = re.compile(r"^\[[^\[\]]+\]$")
+_CONTRIBUTORS = re.compile(
+    r"contributed (?:reporting|research)|(?:reporting|research) (?:was|were) contributed"
+    r"|\breported from\b|contributed to this (?:article|report)",
+    re.IGNORECASE,
+)
+_CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note)\b", re.IGNORECASE)
+
+
+def _body(root: html.HtmlElement, markup: Markup) -> list[str]:
+    paragraphs = [text_of(p) for p in markup.paragraphs(root)]
+    kept = [text for text in paragraphs if _is_body_text(text)]
+    return kept + _end_notes(markup.end_notes(root))
+
+
+def _is_body_text(text: str) -> bool:
+    return bool(text) and not _BOILERPLATE.match(text) and not _BRACKETED_PROMO.match(text)
+
+
+def _end_notes(candidates: list[html.HtmlElement]) -> list[str]:
+    """Corrections (label, date and text as one paragraph) and contributor lines, in page order."""
+    notes: list[str] = []
+    consumed: set[html.HtmlElement] = set()
+    for element in candidates:
+        if element in consumed:
+            continue
+        if element.tag in {"strong", "b"}:
+            if _CORRECTION_LABEL.match(text_of(element)):
+                notes.append(_correction(element, consumed))
+        elif _CONTRIBUTORS.search(text_of(element)) and _is_body_text(text_of(element)):
+            notes.append(text_of(element))
+    return [note for note in notes if note]
+
+
+def _correction(label: html.HtmlElement, consumed: set[html.HtmlElement]) -> str:
+    """The label plus what follows it up to and including the correction's paragraph."""
+    parent = label.getparent()
+    if parent is not None and parent.tag == "p":
+        consumed.add(parent)
+        return text_of(parent)
+    parts = [text_of(label), clean(label.tail)]
+    for sibling in label.itersiblings():
+        parts.append(text_of(sibling))
+        parts.append(clean(sibling.tail))
+        if sibling.tag == "p":
+            consumed.add(sibling)
+            break
+    return clean(" ".join(parts))
+
+
+# --- captions --------------------------------------------------------------------------------
+
+_IS_VIDEO = xpath(
+    "self::*[contains(@itemtype, 'VideoObject') or @data-testid='VideoBlock' or @data-videoid"
+    " or has-class('video') or has-class('interactive') or .//video"
+    " or .//script[contains(., 'VideoObject')]]"
+)
+_CREDITS = xpath(
+    ".//*[@itemprop='copyrightHolder' or contains(@class, 'credit') or has-class('e1z0qqy90')"
+    " or span[normalize-space()='Credit' or normalize-space()='Credit...']]"
+)
+_CAPTION = xpath("(.//figcaption | .//*[has-class('g-photo-caption')])[1]")
+_IMAGE = xpath("(.//img/@src | .//img/@data-src | self::*/@itemid)[1]")
+_CREDIT_LABEL = re.compile(r"^(?:Credit(?:\.\.\.|…)?\s*)+")
+
+
+def _captions(root: html.HtmlElement, markup: Markup) -> list[dict[str, str | None]]:
+    captions = []
+    for figure in markup.figures(root):
+        if _IS_VIDEO(figure):
+            continue
+        credits = _outermost(_CREDITS(figure))
+        credit_texts = dict.fromkeys(_CREDIT_LABEL.sub("", text_of(c)) for c in credits)
+        credit = "; ".join(text for text in credit_texts if text) or None
+        caption = next(iter(_CAPTION(figure)), None)
+        text = clean(_text_outside(caption, set(credits))) if caption is not None else ""
+        if not text and not credit:
+            continue
+        image = next(iter(_IMAGE(figure)), None)
+        captions.append({"text": text or None, "credit": credit, "image_url": image})
+    return captions
+
+
+def _outermost(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:
+    chosen = set(elements)
+    return [e for e in elements if not any(a in chosen for a in e.iterancestors())]
+
+
+def _text_outside(element: html.HtmlElement, excluded: set[html.HtmlElement]) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if child not in excluded:
+            parts.append(_text_outside(child, excluded))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+# --- the rest --------------------------------------------------------------------------------
+
+
+def _tags(meta: dict[str, list[str]], story: dict[str, Any] | None) -> list[str]:
+    tags = list(meta.get("article:tag", []))
+    for value in meta.get("news_keywords", []) + meta.get("keywords", []):
+        tags.extend(value.split(","))
+    keywords = (story or {}).get("keywords")
+    if isinstance(keywords, list):
+        tags.extend(str(k) for k in keywords)
+    elif isinstance(keywords, str):
+        tags.extend(keywords.split(","))
+    return list(dict.fromkeys(clean(tag) for tag in tags if clean(tag)))
+
+
+def _language(
+    root: html.HtmlElement, meta: dict[str, list[str]], story: dict[str, Any] | None
+) -> str | None:
+    found = (
+        _ld_text(story, "inLanguage")
+        or first_meta(meta, "inlanguage", "content-language", "og:locale")
+        or root.get("lang")
+    )
+    return found.replace("_", "-").split("-")[0].lower() if found else None
+
+
+def _kind(
+    markup: Markup, meta: dict[str, list[str]], canonical: str | None, section: str | None
+) -> str:
+    path = urlsplit(canonical or "").path
+    page_type = " ".join(
+        [
+            first_meta(meta, "pst") or "",
+            first_meta(meta, "pt") or "",
+            first_meta(meta, "genre") or "",
+        ]
+    ).lower()
+    if markup.era == "live" or path.startswith("/live/"):
+        return "live"
+    if path.startswith("/interactive/") or "interactive" in page_type:
+        return "interactive"
+    if "transcript" in page_type:
+        return "transcript"
+    if section == "Opinion" or "op-ed" in page_type or "opinion" in page_type:
+        return "opinion"
+    return "article"
+
+
+_SHORT_LINK = re.compile(r"https?://nyti\.ms/\w+")
+_SHORT_CANDIDATES = xpath(
+    "//link[@rel='shortlink']/@href | //meta[contains(@content, 'nyti.ms/')]/@content"
+    " | //meta[contains(@value, 'nyti.ms/')]/@value"
+    " | //*[not(self::script)][starts-with(normalize-space(text()), 'https://nyti.ms/')]/text()"
+)
+
+
+def _short_url(root: html.HtmlElement) -> str | None:
+    for value in _SHORT_CANDIDATES(root):
+        match = _SHORT_LINK.search(str(value))
+        if match:
+            return match.group()
+    return None
+
+
+_ALTERNATES = xpath("/html/head/link[@rel='alternate'][@hreflang]")
+
+
+def _translations(root: html.HtmlElement, canonical: str | None) -> dict[str, str]:
+    found = {}
+    for link in _ALTERNATES(root):
+        language, href = link.get("hreflang", "").strip(), (link.get("href") or "").strip()
+        if not href or language.lower() == "x-default":
+            continue
+        if canonical and canonical_article_url(urljoin(canonical, href)) == canonical:
+            continue
+        found[language] = urljoin(canonical or "", href)
+    return found
+
+
+def _is_free(story: dict[str, Any] | None) -> bool | None:
+    value = (story or {}).get("isAccessibleForFree")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    return None
+
+
+def _ld_text(obj: dict[str, Any] | None, key: str) -> str | None:
+    value = (obj or {}).get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("name")
+    return str(value) if isinstance(value, str | int | float) and str(value).strip() else None

@@ -16,6 +16,7 @@ from newsbot.parsers.common import (
     Markup,
     NotAnArticle,
     clean,
+    decode,
     first_meta,
     json_types,
     parse_html,
@@ -56,7 +57,8 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     Raises NotAnArticle for homepages, section fronts and empty pages, ParseError for input that
     is not HTML at all.
     """
-    root = parse_html(page)
+    text = decode(page)
+    root = parse_html(text)
     meta = read_meta(root)
     json_ld = read_json_ld(root)
     story = _article_object(json_ld)
@@ -91,7 +93,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
         language=_language(root, meta, story),
         word_count=len(body_text.split()),
         kind=_kind(markup, meta, canonical, section),
-        short_url=_short_url(root),
+        short_url=_short_url(text),
         translations=_translations(root, canonical),
         is_free=_is_free(story),
     )
@@ -164,14 +166,17 @@ def _headline(
 
 
 def _summary(meta: dict[str, list[str]], story: dict[str, Any] | None) -> str | None:
-    found = _ld_text(story, "description") or first_meta(meta, "description", "og:description")
+    found = _ld_text(story, "description") or first_meta(
+        meta, "description", "og:description", "twitter:description"
+    )
     return clean(found) or None
 
 
 # --- byline and authors ----------------------------------------------------------------------
 
-_BY = re.compile(r"^(?:—|-|–)?\s*by\s+", re.IGNORECASE)
-_NAME_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
+_NAME_SEPARATORS = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
+# "Photographs by Jane Roe" inside a byline: the role goes, the name stays.
+_ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
 
 
 def _byline(root: html.HtmlElement, markup: Markup, meta: dict[str, list[str]]) -> str | None:
@@ -189,8 +194,9 @@ def _authors(
 
 
 def _split_names(byline: str) -> list[str]:
-    text = _BY.sub("", clean(byline).lstrip("—–- "))
-    return [name for name in _NAME_SEPARATORS.split(text) if name]
+    text = clean(byline).lstrip("—–- ")
+    names = (_ROLE.sub("", name).strip() for name in _NAME_SEPARATORS.split(text))
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def _proper_case(name: str) -> str:
@@ -416,7 +422,9 @@ _CREDITS = xpath(
     " or span[normalize-space()='Credit' or normalize-space()='Credit...']]"
 )
 _CAPTION = xpath("(.//figcaption | .//*[has-class('g-photo-caption')])[1]")
-_IMAGE = xpath("(.//img/@src | .//img/@data-src | self::*/@itemid)[1]")
+_IMAGE = xpath(
+    "(.//img/@src | .//img/@data-src | .//img/@srcset | .//source/@srcset | self::*/@itemid)"
+)
 _CREDIT_LABEL = re.compile(r"^(?:Credit(?:\.\.\.|…)?\s*)+")
 
 
@@ -432,9 +440,17 @@ def _captions(root: html.HtmlElement, markup: Markup) -> list[dict[str, str | No
         text = clean(_text_outside(caption, set(credits))) if caption is not None else ""
         if not text and not credit:
             continue
-        image = next(iter(_IMAGE(figure)), None)
-        captions.append({"text": text or None, "credit": credit, "image_url": image})
+        captions.append({"text": text or None, "credit": credit, "image_url": _image_url(figure)})
     return captions
+
+
+def _image_url(figure: html.HtmlElement) -> str | None:
+    """The first image address in the figure; lazy-loaded images only fill `srcset`."""
+    for value in _IMAGE(figure):
+        address = value.strip().split(" ")[0].split(",")[0]
+        if address.startswith(("http://", "https://", "//")):
+            return urljoin("https://www.nytimes.com/", address)
+    return None
 
 
 def _outermost(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:
@@ -499,20 +515,14 @@ def _kind(
     return "article"
 
 
-_SHORT_LINK = re.compile(r"https?://nyti\.ms/\w+")
-_SHORT_CANDIDATES = xpath(
-    "//link[@rel='shortlink']/@href | //meta[contains(@content, 'nyti.ms/')]/@content"
-    " | //meta[contains(@value, 'nyti.ms/')]/@value"
-    " | //*[not(self::script)][starts-with(normalize-space(text()), 'https://nyti.ms/')]/text()"
-)
+_SHORT_LINK = re.compile(r"https?://nyti\.ms/[A-Za-z0-9]+")
 
 
-def _short_url(root: html.HtmlElement) -> str | None:
-    for value in _SHORT_CANDIDATES(root):
-        match = _SHORT_LINK.search(str(value))
-        if match:
-            return match.group()
-    return None
+def _short_url(text: str) -> str | None:
+    """The page's nyti.ms link. Pages show it in the header (or the app state) before any
+    related story's, so the first one in the source is the page's own."""
+    match = _SHORT_LINK.search(text)
+    return match.group().replace("http://", "https://", 1) if match else None
 
 
 _ALTERNATES = xpath("/html/head/link[@rel='alternate'][@hreflang]")

@@ -8,7 +8,7 @@ COLUMN_PARAGRAPHS = "//div[contains(@class, 'StoryBodyCompanionColumn')]/div/p"
 BOTTOM_NOTES = (
     "//div[has-class('bottom-of-article')]//strong | //div[has-class('bottom-of-article')]//p"
 )
-STORY_FIGURES = "//article[@id='story']/header//figure | " + BODY_SECTION + "//figure"
+STORY_FIGURES = "//article[@id='story']//header//figure | " + BODY_SECTION + "//figure"
 
 MARKUP = Markup(
     era="react",

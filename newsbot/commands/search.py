@@ -1,0 +1,130 @@
+"""`newsbot search QUERY`: ranked full-text search with filters, snippets, facets and paging."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from newsbot.cli import add_index_argument, resolve_index
+from newsbot.search.query import Filters, parse_day
+from newsbot.search.searcher import SORTS, SearchHit, SearchResult, open_searcher, search
+from newsbot.terminal import Style, clean, json_line, wants_color
+
+NAME = "search"
+HELP = 'search the archive: words, "phrases", AND/OR/NOT and fields like byline:semple'
+EXAMPLE = 'newsbot search "border wall" --section americas --since 2017-01-01 --sort newest'
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """Filters shared with `newsbot export`."""
+    parser.add_argument(
+        "--author",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only articles by this author (full name, or one word of the byline); repeatable",
+    )
+    parser.add_argument(
+        "--section",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this section or subsection, e.g. americas; repeatable",
+    )
+    parser.add_argument(
+        "--since", metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
+    )
+    parser.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="published on or before this day (UTC)"
+    )
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    return Filters(
+        authors=tuple(args.author),
+        sections=tuple(args.section),
+        since=parse_day(args.since, "--since") if args.since else None,
+        until=parse_day(args.until, "--until") if args.until else None,
+    )
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", nargs="+", metavar="QUERY", help="what to search for")
+    add_index_argument(parser)
+    add_filter_arguments(parser)
+    parser.add_argument("--sort", choices=SORTS, default="relevance", help="order of hits")
+    parser.add_argument("--limit", type=_positive, default=10, help="hits per page (default 10)")
+    parser.add_argument("--page", type=_positive, default=1, help="page to show (default 1)")
+    parser.add_argument(
+        "--facets", action="store_true", help="also count matches by section, author and month"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON Lines, one hit per line")
+
+
+def _print_hit(number: int, hit: SearchHit, style: Style) -> None:
+    details = [(hit.published or "")[:10]]
+    if hit.section:
+        details.append(clean(hit.section))
+    if hit.authors:
+        details.append(clean(", ".join(hit.authors)))
+    if hit.score is not None:
+        details.append(f"score {hit.score:.2f}")
+    print(f"{number:>3}. {style.bold(clean(hit.headline))}")
+    print(f"     {' · '.join(d for d in details if d)}")
+    print(f"     {style.dim(clean(hit.url))}")
+    if hit.snippet:
+        print(f"     {style.highlighted(hit.snippet)}")
+    print()
+
+
+def _print_human(query: str, result: SearchResult, offset: int, style: Style) -> None:
+    shown = clean(query)
+    if result.suggestion:
+        print(f"Did you mean: {style.bold(clean(result.suggestion))}?")
+    if not result.total:
+        print(f'No articles match "{shown}".')
+    elif not result.hits:
+        print(
+            f'{result.total} articles match "{shown}"; page {result.page} is past the last '
+            f"page ({result.pages})."
+        )
+    else:
+        plural = "article matches" if result.total == 1 else "articles match"
+        print(f'{result.total} {plural} "{shown}" (page {result.page} of {result.pages})\n')
+        for number, hit in enumerate(result.hits, start=offset + 1):
+            _print_hit(number, hit, style)
+    for name, counts in result.facets.items():
+        values = ", ".join(f"{clean(key)} {count}" for key, count in counts.items())
+        print(f"{name + ':':<9}{values or '-'}")
+
+
+def run(args: argparse.Namespace) -> int:
+    text = " ".join(args.query)
+    filters = filters_from_args(args)
+    with open_searcher(resolve_index(args)) as searcher:
+        result = search(
+            searcher,
+            text,
+            filters,
+            sort=args.sort,
+            limit=args.limit,
+            page=args.page,
+            facets=args.facets,
+        )
+    if args.json:
+        for hit in result.hits:
+            print(json_line(hit.as_json()))
+        if result.facets:
+            print(json_line({"facets": result.facets}))
+        if result.suggestion:
+            print(f"Did you mean: {clean(result.suggestion)}?", file=sys.stderr)
+    else:
+        _print_human(text, result, (args.page - 1) * args.limit, Style(wants_color(sys.stdout)))
+    return 0

@@ -1,0 +1,63 @@
+"""Export indexed articles as JSON Lines in the crawl feed's item shape.
+
+The order is fixed (published, then url) so that export → reindex → export gives identical
+files, and a file is written under a temporary name and renamed into place, so an interrupted
+export never leaves half a file where a whole one is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.searching import Searcher
+
+from newsbot.search.query import Filters, parse_query
+from newsbot.search.schema import document_to_item
+from newsbot.terminal import json_line
+
+
+def iter_items(searcher: Searcher, text: str | None, filters: Filters) -> Iterator[dict[str, Any]]:
+    """Matching items (all of them when `text` is None), oldest first, ties broken by url."""
+    q = parse_query(text) if text else wq.Every()
+    order = sorting.MultiFacet([sorting.FieldFacet("published"), sorting.FieldFacet("url")])
+    results = searcher.search(q, filter=filters.to_query(), limit=None, sortedby=order)
+    for position in range(len(results)):
+        yield document_to_item(searcher.stored_fields(results.docnum(position)))
+
+
+def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
+    """Write items to `output` atomically, or to stdout when it is None; return the count."""
+    if output is None:
+        count = 0
+        for item in items:
+            sys.stdout.write(json_line(item) + "\n")
+            count += 1
+        sys.stdout.flush()
+        return count
+    directory = output.resolve().parent
+    fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=directory)
+    try:
+        count = 0
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            for item in items:
+                handle.write(json_line(item) + "\n")
+                count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)
+        os.replace(temp_name, output)
+    except BaseException:
+        # Includes KeyboardInterrupt: the old file (if any) stays as it was.
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return count

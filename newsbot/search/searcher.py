@@ -1,0 +1,261 @@
+"""Full-text search over the archive: ranking, paging, snippets, facets and spelling suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from whoosh import highlight, index, sorting
+from whoosh import query as wq
+from whoosh.searching import Hit, Results, Searcher
+
+from newsbot.errors import NewsbotError, UsageError
+from newsbot.search.query import Filters, parse_query
+from newsbot.search.schema import SCHEMA, document_to_item
+from newsbot.terminal import MATCH_END, MATCH_START, clean
+
+Sort = Literal["relevance", "newest", "oldest"]
+SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
+
+BUILD_HINT = "run `scrapy crawl americas` first, or `newsbot reindex FEED.jsonl --index DIR`"
+# A query "finds little" below this many hits; only then is a spelling suggestion worth a look.
+SUGGEST_BELOW = 3
+SNIPPET_CHARS = 240
+FACET_TOP = 10
+
+# Index field -> the name users type (and see in matched_fields).
+_FRIENDLY = {"caption": "caption", "authors": "author"}
+
+
+class IndexMissing(NewsbotError):
+    """No index, or an index with no articles: say how to build one."""
+
+
+@contextmanager
+def open_searcher(index_dir: Path, *, allow_empty: bool = False) -> Iterator[Searcher]:
+    """A searcher on the index at `index_dir`, closed afterwards; IndexMissing if there is none."""
+    if not index_dir.is_dir() or not index.exists_in(str(index_dir)):
+        raise IndexMissing(f"no index at {index_dir}", hint=BUILD_HINT)
+    try:
+        ix = index.open_dir(str(index_dir))
+    except index.IndexError as error:
+        raise NewsbotError(
+            f"cannot open the index at {index_dir}: {error}",
+            hint="rebuild it with `newsbot reindex`",
+        ) from None
+    with ix.searcher() as searcher:
+        if not allow_empty and searcher.doc_count() == 0:
+            raise IndexMissing(f"the index at {index_dir} has no articles", hint=BUILD_HINT)
+        yield searcher
+
+
+@dataclass
+class SearchHit:
+    url: str
+    headline: str
+    published: str | None
+    authors: list[str]
+    section: str | None
+    score: float | None
+    snippet: str  # with MATCH_START/MATCH_END around matched words; control characters removed
+    matched_fields: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        """The `--json` record; the snippet without highlight markers."""
+        record = self.__dict__.copy()
+        record["snippet"] = self.snippet.replace(MATCH_START, "").replace(MATCH_END, "")
+        return record
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    page: int
+    pages: int
+    suggestion: str | None = None
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class _MarkerFormatter(highlight.Formatter):
+    """Wraps matched words in MATCH_START/MATCH_END; `Style` turns them into colour or nothing."""
+
+    between = " … "
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return MATCH_START + highlight.get_text(text, token, replace) + MATCH_END
+
+
+def _highlighter() -> highlight.Highlighter:
+    return highlight.Highlighter(
+        fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+        formatter=_MarkerFormatter(),
+        order=highlight.FIRST,
+    )
+
+
+def _snippet(hit: Hit, item: dict[str, Any]) -> str:
+    # clean() first: it removes control characters, so the only markers left are ours.
+    for name, text in (("body", item.get("body")), ("summary", item.get("summary"))):
+        text = clean(text)
+        if text:
+            fragments = hit.highlights(name, text=text, top=2)
+            if fragments:
+                return fragments
+    plain = clean(item.get("summary") or item.get("body"))
+    return plain[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …" if len(plain) > SNIPPET_CHARS else plain
+
+
+def _to_hit(hit: Hit, scored: bool) -> SearchHit:
+    item = document_to_item(hit.fields())
+    matched = {_FRIENDLY.get(name, name) for name, _ in hit.matched_terms()}
+    return SearchHit(
+        url=item["url"],
+        headline=item.get("headline") or "",
+        published=item.get("published"),
+        authors=list(item.get("authors") or []),
+        section=item.get("section"),
+        score=round(hit.score, 3) if scored and hit.score is not None else None,
+        snippet=_snippet(hit, item),
+        matched_fields=sorted(matched),
+    )
+
+
+def _sorted_by(sort: Sort) -> dict[str, Any]:
+    if sort == "relevance":
+        return {}
+    return {"sortedby": "published", "reverse": sort == "newest"}
+
+
+def _facets(searcher: Searcher, results: Results) -> dict[str, dict[str, int]]:
+    """Counts by section, author and month over all matches (not just the page shown).
+
+    Section and author names are the indexed (lowercase) terms, exactly what --section and
+    --author accept, so a facet value can be pasted into a filter.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for name in ("section", "author"):
+        groups = results.groups(name)
+        ranked = sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_TOP]
+        counts[name] = {str(key): n for key, n in ranked if key is not None}
+    published = searcher.reader().column_reader("published")
+    months: Counter[str] = Counter()
+    for docnum in results.docs():
+        when = published[docnum]
+        if isinstance(when, dt.datetime):
+            months[when.strftime("%Y-%m")] += 1
+    counts["month"] = dict(sorted(months.items(), reverse=True))
+    return counts
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_STEMMER = SCHEMA["body"].analyzer
+
+
+def _stem(word: str) -> str:
+    stems = [t.text for t in _STEMMER(word)]
+    return stems[0] if stems else ""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, counting a swap of neighbours as one edit ("electoin")."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _surface_forms(searcher: Searcher, stem: str) -> Counter[str]:
+    """How articles spell words with this stem: the index holds only stems ("elect")."""
+    forms: Counter[str] = Counter()
+    for hit in searcher.search(wq.Term("body", stem), limit=3):
+        body = document_to_item(hit.fields()).get("body") or ""
+        forms.update(w for w in _WORD.findall(body.lower()) if _stem(w) == stem)
+    return forms
+
+
+def _respell(searcher: Searcher, word: str) -> str | None:
+    """The closest word that articles use, for a word the index does not have."""
+    reader = searcher.reader()
+    stem = _stem(word)
+    if not stem or any(reader.doc_frequency(f, stem) for f in ("body", "headline")):
+        return None
+    # Stemming shortens words ("election" -> "elect"), so long words need more slack.
+    maxdist = 2 if len(stem) < 7 else 3
+    forms: Counter[str] = Counter()
+    for candidate in reader.corrector("body").suggest(stem, limit=5, maxdist=maxdist):
+        forms.update(_surface_forms(searcher, candidate))
+    if not forms:
+        return None
+    return min(forms, key=lambda form: (_edit_distance(word, form), -forms[form], form))
+
+
+def _suggest(searcher: Searcher, text: str, filters: wq.Query | None, total: int) -> str | None:
+    """A respelt query that finds more than `text` did, or None."""
+    suggestion = text
+    for word in dict.fromkeys(_WORD.findall(text)):
+        # Operators and field names are not misspelt words.
+        if word.isupper() or f"{word}:" in text:
+            continue
+        form = _respell(searcher, word.lower())
+        if form:
+            suggestion = re.sub(rf"\b{re.escape(word)}\b", form, suggestion)
+    if suggestion == text:
+        return None
+    found = len(searcher.search(parse_query(suggestion), filter=filters, limit=1))
+    return suggestion if found > total else None
+
+
+def search(
+    searcher: Searcher,
+    text: str,
+    filters: Filters,
+    *,
+    sort: Sort = "relevance",
+    limit: int = 10,
+    page: int = 1,
+    facets: bool = False,
+) -> SearchResult:
+    if limit < 1 or page < 1:
+        raise UsageError("--limit and --page must be at least 1")
+    q = parse_query(text)
+    filter_query = filters.to_query()
+    groupedby = None
+    if facets:
+        groupedby = {
+            "section": sorting.FieldFacet("section", allow_overlap=True, maptype=sorting.Count),
+            "author": sorting.FieldFacet("authors", allow_overlap=True, maptype=sorting.Count),
+        }
+    offset = (page - 1) * limit
+    results = searcher.search(
+        q,
+        filter=filter_query,
+        limit=offset + limit,
+        terms=True,
+        groupedby=groupedby,
+        **_sorted_by(sort),
+    )
+    results.highlighter = _highlighter()
+    total = len(results)
+    hits = [_to_hit(hit, scored=sort == "relevance") for hit in results[offset : offset + limit]]
+    return SearchResult(
+        hits=hits,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // limit)),
+        suggestion=_suggest(searcher, text, filter_query, total) if total < SUGGEST_BELOW else None,
+        facets=_facets(searcher, results) if facets else {},
+    )

@@ -1,0 +1,117 @@
+"""Terminal output helpers: colour only where it is wanted, never raw control bytes from crawls.
+
+Crawled text is untrusted: a headline could carry an ESC sequence that retitles the window or
+hides output. Everything we print goes through `clean()` (human output) or `json_line()` (JSON
+Lines), so no control character from an article ever reaches the terminal as itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from typing import Any, TextIO
+
+# C0 controls except tab/newline, DEL, C1 controls (0x9b is a one-byte CSI on some terminals),
+# and the bidi overrides that can make text display in a different order than it reads.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# json.dumps already escapes C0; these it would pass through raw with ensure_ascii=False.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+# Markers the highlighter puts around matched words; `clean()` removes them from crawled text
+# first, so they can only come from us.
+MATCH_START = "\x01"
+MATCH_END = "\x02"
+
+_BOLD_YELLOW = "\x1b[1;33m"
+_DIM = "\x1b[2m"
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+
+def clean(text: str | None, *, newlines: bool = False) -> str:
+    """`text` with control characters replaced by spaces (newlines kept only if asked)."""
+    if not text:
+        return ""
+    text = _UNSAFE.sub(" ", text)
+    return text if newlines else text.replace("\n", " ").replace("\t", " ")
+
+
+def json_line(value: Any) -> str:
+    """One JSON Lines record: UTF-8 text kept readable, but no raw control characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+class Style:
+    """Applies ANSI styles when enabled, or returns text unchanged."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.enabled else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap(_BOLD, text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap(_DIM, text)
+
+    def highlighted(self, marked: str) -> str:
+        """Render highlighter markers as colour, or drop them for plain output."""
+        if self.enabled:
+            return marked.replace(MATCH_START, _BOLD_YELLOW).replace(MATCH_END, _RESET)
+        return marked.replace(MATCH_START, "").replace(MATCH_END, "")
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal.
+
+    Piped or redirected stderr gets nothing, so logs and CI output stay clean.
+    """
+
+    def __init__(
+        self, total: int, label: str, stream: TextIO | None = None, width: int = 30
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self.total = max(total, 1)
+        self.label = label
+        self.width = width
+        self.done = 0
+        self._started = time.monotonic()
+        self._last_draw = 0.0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        # Redrawing on every document would cost more than the indexing of small articles.
+        if self.enabled and (now - self._last_draw >= 0.1 or self.done >= self.total):
+            self._last_draw = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        fraction = min(self.done / self.total, 1.0)
+        filled = int(fraction * self.width)
+        rate = self.done / max(now - self._started, 1e-9)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(
+            f"\r{self.label} [{bar}] {self.done}/{self.total} {fraction:4.0%} {rate:,.0f}/s"
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,113 @@
+"""`newsbot reindex`: rebuild from feeds, exact round trip, repeated urls, bad lines, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from test_search_fixtures import ARTICLES, build_index, cli, json_lines, make_item, write_feed
+
+from newsbot.search.reindex import reindex
+from newsbot.terminal import Progress
+
+
+def test_export_reindex_export_round_trip_is_exact(capsys, tmp_path):
+    first = build_index(tmp_path / "first")
+    exported = tmp_path / "first.jsonl"
+    assert cli(capsys, "export", "--index", str(first), "-o", str(exported))[0] == 0
+    second = tmp_path / "second"
+    code, _, err = cli(capsys, "reindex", str(exported), "--index", str(second))
+    assert code == 0, err
+    assert f"indexed {len(ARTICLES)} articles" in err
+    again = tmp_path / "second.jsonl"
+    assert cli(capsys, "export", "--index", str(second), "-o", str(again))[0] == 0
+    assert again.read_bytes() == exported.read_bytes()
+
+
+def test_later_line_wins_for_a_repeated_url(capsys, tmp_path):
+    old = make_item("story", "Old Headline", "2017-01-01T00:00:00Z", "first version")
+    new = make_item("story", "New Headline", "2017-01-01T00:00:00Z", "second version")
+    other = make_item("other", "Other", "2017-01-02T00:00:00Z", "unrelated")
+    feed_a = write_feed(tmp_path / "a.jsonl", [old, other])
+    feed_b = write_feed(tmp_path / "b.jsonl", [new])
+    index_dir = tmp_path / "ix"
+    code, _, err = cli(capsys, "reindex", str(feed_a), str(feed_b), "--index", str(index_dir))
+    assert code == 0
+    assert "1 repeated urls (the later line kept)" in err
+    _, out, _ = cli(capsys, "export", "--index", str(index_dir))
+    assert [i["headline"] for i in json_lines(out)] == ["New Headline", "Other"]
+
+
+def test_bad_lines_are_reported_with_line_numbers_and_skipped(capsys, tmp_path):
+    good = make_item("good", "Good", "2017-01-01T00:00:00Z", "fine")
+    no_body = make_item("nobody", "No Body", "2017-01-01T00:00:00Z", "")
+    bad_date = make_item("baddate", "Bad Date", "yesterday", "text")
+    feed = write_feed(
+        tmp_path / "feed.jsonl",
+        [good],
+        extra_lines=(
+            "{not json",
+            "",
+            "[1, 2]",
+            json.dumps(no_body),
+            json.dumps(bad_date),
+        ),
+    )
+    index_dir = tmp_path / "ix"
+    code, _, err = cli(capsys, "reindex", str(feed), "--index", str(index_dir))
+    assert code == 1, "bad lines make the exit status non-zero"
+    assert f"{feed}:2: invalid JSON" in err
+    assert f"{feed}:4: expected a JSON object, got list" in err
+    assert f"{feed}:5: missing required field 'body'" in err
+    assert f"{feed}:6: published 'yesterday' is not an ISO 8601 date" in err
+    assert "indexed 1 articles from 5 lines" in err and "4 bad lines skipped" in err
+    _, out, _ = cli(capsys, "export", "--index", str(index_dir))
+    assert [i["headline"] for i in json_lines(out)] == ["Good"]
+
+
+def test_reindex_replaces_an_existing_index(capsys, tmp_path):
+    index_dir = build_index(tmp_path / "ix")
+    only = make_item("only", "Only One", "2017-01-01T00:00:00Z", "text")
+    feed = write_feed(tmp_path / "feed.jsonl", [only])
+    assert cli(capsys, "reindex", str(feed), "--index", str(index_dir))[0] == 0
+    _, out, _ = cli(capsys, "stats", "--json", "--index", str(index_dir))
+    assert json.loads(out)["documents"] == 1
+
+
+def test_errors_leave_the_index_alone(capsys, tmp_path):
+    index_dir = build_index(tmp_path / "ix")
+    code, _, err = cli(
+        capsys, "reindex", str(tmp_path / "missing.jsonl"), "--index", str(index_dir)
+    )
+    assert code == 2 and "no such feed" in err
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("nope\n", encoding="utf-8")
+    code, _, err = cli(capsys, "reindex", str(garbage), "--index", str(index_dir))
+    assert code == 1 and "no articles to index" in err
+    _, out, _ = cli(capsys, "stats", "--json", "--index", str(index_dir))
+    assert json.loads(out)["documents"] == len(ARTICLES)
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_parallel_writer_builds_the_same_index(tmp_path, procs):
+    feed = write_feed(tmp_path / "feed.jsonl", ARTICLES)
+    report = reindex([feed], tmp_path / "ix", procs=procs)
+    assert report.documents == len(ARTICLES)
+
+
+def test_progress_bar_only_on_a_terminal(capsys, tmp_path):
+    feed = write_feed(tmp_path / "feed.jsonl", ARTICLES)
+    _, _, err = cli(capsys, "reindex", str(feed), "--index", str(tmp_path / "ix"))
+    assert "\r" not in err and "[" not in err
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    reindex([feed], tmp_path / "ix2", progress=Progress(0, "indexing", stream=tty))
+    assert f"\rindexing [{'#' * 30}] {len(ARTICLES)}/{len(ARTICLES)} 100%" in tty.getvalue()
+    piped = io.StringIO()
+    reindex([feed], tmp_path / "ix3", progress=Progress(0, "indexing", stream=piped))
+    assert piped.getvalue() == ""

@@ -41,6 +41,31 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = False
+# AutoThrottle adapts the delay per download slot (per site host); keep each host to two requests.
+AUTOTHROTTLE_DEBUG = False
+RETRY_PRIORITY_ADJUST = -1
+
+# --- Discovery and navigation (spiders, mirroring, incremental state) ------------------------
+# After every built-in downloader middleware, so robots.txt, redirects, retries and compression
+# all work with the site's own URLs (see newsbot/middlewares.py).
+DOWNLOADER_MIDDLEWARES = {"newsbot.middlewares.SiteMirrorMiddleware": 950}
+EXTENSIONS = {
+    "newsbot.extensions.FrontSnapshots": 500,
+    "newsbot.extensions.ZeroArticleAlarm": 510,
+}
+# Which sources a section crawl reads to find articles.
+NEWSBOT_DISCOVER_FRONT = True
+NEWSBOT_DISCOVER_RSS = True
+NEWSBOT_DISCOVER_SITEMAP = True
+# Largest unpacked news sitemap accepted (gzip bomb guard), in bytes.
+NEWSBOT_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# Incremental state (SQLite); empty means <NEWSBOT_INDEX_DIR>/crawlstate.sqlite, "off" disables.
+NEWSBOT_STATE_PATH = os.environ.get("NEWSBOT_STATE_PATH", "")
+# Front snapshots: empty means <feed dir>/<spider>-fronts.jsonl (%(name)s is the spider).
+NEWSBOT_FRONTS_ENABLED = True
+NEWSBOT_FRONTS_PATH = os.environ.get("NEWSBOT_FRONTS_PATH", "")
+# End a crawl that found no article with reason no_articles and a loud ERROR.
+NEWSBOT_ZERO_ALARM = True
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

@@ -105,3 +105,40 @@ def is_article_url(url: str, domain: str = SITE_DOMAIN) -> bool:
     if _NOT_ARTICLES.match(path) or "/video/" in path:
         return False
     return bool(_DATED_ARTICLE.match(path) or _INTERACTIVE.match(path) or _LIVE.match(path))
+
+
+# --- Discovery helpers --------------------------------------------------------------------------
+
+# NYT en Español and friends put a language folder in front of the dated path (/es/2022/01/...).
+_LANG_DATED_ARTICLE = re.compile(r"^/[a-z]{2}(?:/\d{4}/\d{2}/\d{2}/(?:[\w.-]+/)*[\w.%-]+\.html)$")
+_SECTION_PATH = re.compile(r"^/\d{4}/\d{2}/\d{2}/(?P<rest>.+)$")
+
+
+def is_discoverable_article(url: str, domain: str = SITE_DOMAIN) -> bool:
+    """`is_article_url`, plus dated stories under a language folder such as `/es/`."""
+    if is_article_url(url, domain):
+        return True
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not is_site_host(parts.hostname, domain):
+        return False
+    return bool(_LANG_DATED_ARTICLE.match(parts.path)) and "/video/" not in parts.path
+
+
+def request_url(url: str) -> str:
+    """The form discovery requests an article by: https, `www.` host, no tracking parameters and
+    no fragment. Other parameters stay, because they may select a different page."""
+    parts = urlsplit(strip_tracking(url.strip()))
+    host = parts.netloc.lower()
+    if host == SITE_DOMAIN:
+        host = "www." + SITE_DOMAIN
+    return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
+
+
+def in_section(url: str, section_path: str) -> bool:
+    """True for dated article paths under the section, e.g. `/2024/05/01/world/americas/x.html`
+    for `world/americas` (a site-wide sitemap lists every section)."""
+    match = _SECTION_PATH.match(urlsplit(url).path)
+    if not match:
+        return False
+    prefix = section_path.strip("/") + "/"
+    return match.group("rest").startswith(prefix)

@@ -1,0 +1,101 @@
+"""What earlier crawls stored, so a re-crawl fetches only new or changed articles.
+
+A small SQLite file (`NEWSBOT_STATE_PATH`, default `<NEWSBOT_INDEX_DIR>/crawlstate.sqlite`). One row
+per article URL (canonical URL and, when different, the URL that was fetched), with the newest
+date any source gave for it and when it was stored. A row is written only once the item has
+passed every pipeline (the spider records it on `item_scraped`), so a dropped item is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsbot.parsers.feeds import parse_date
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    url TEXT PRIMARY KEY,        -- canonical URL, or a fetched URL that led to it
+    canonical_url TEXT NOT NULL,
+    modified TEXT,               -- newest of the item's modified/published dates (ISO 8601)
+    source_date TEXT,            -- newest sitemap lastmod / feed pubDate seen when stored
+    stored_at TEXT NOT NULL      -- when the item passed the pipelines (UTC ISO 8601)
+)
+"""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    canonical_url: str
+    modified: str | None
+    source_date: str | None
+    stored_at: str
+
+
+def newest(*values: str | None) -> str | None:
+    """The latest of some ISO 8601 / RFC 822 date strings (None if none parses)."""
+    dated = [(parse_date(v), v) for v in values if v]
+    dated = [(d, v) for d, v in dated if d is not None]
+    return max(dated)[1] if dated else None
+
+
+class CrawlState:
+    """Read and update the state file. One instance per crawl; not shared across processes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, url: str) -> StoredArticle | None:
+        row = self._db.execute(
+            "SELECT canonical_url, modified, source_date, stored_at FROM articles WHERE url = ?",
+            (url,),
+        ).fetchone()
+        return StoredArticle(*row) if row else None
+
+    def needs_fetch(self, urls: list[str], changed: str | None) -> bool:
+        """True unless one of `urls` is stored and `changed` (a date a source gives for the
+        article now) is not newer than what was known when it was stored."""
+        for url in urls:
+            stored = self.get(url)
+            if stored is None:
+                continue
+            if changed is None:
+                return False
+            known = parse_date(newest(stored.modified, stored.source_date))
+            seen = parse_date(changed)
+            return known is None or seen is None or seen > known
+        return True
+
+    def record(
+        self,
+        urls: list[str],
+        canonical_url: str,
+        modified: str | None,
+        source_date: str | None,
+        stored_at: datetime | None = None,
+    ) -> None:
+        """Remember that the article behind `urls` was stored."""
+        when = (stored_at or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+        for url in dict.fromkeys(u for u in [canonical_url, *urls] if u):
+            previous = self.get(url)
+            keep_source = newest(source_date, previous.source_date if previous else None)
+            self._db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
+                (url, canonical_url, modified, keep_source, when),
+            )
+        self._db.commit()
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(DISTINCT canonical_url) FROM articles").fetchone()[0]

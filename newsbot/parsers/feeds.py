@@ -1,0 +1,181 @@
+"""RSS feed and news sitemap parsers. Pure: bytes + URL in, plain dataclasses out.
+
+Dates come back as ISO 8601 strings with an offset (or None), so callers can compare them after
+`parse_date`, store them, and write them to JSON without further work.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
+
+# A news sitemap is at most 1,000 URLs (~1 MB); 50 MB unpacked is the sitemap protocol's cap.
+DEFAULT_MAX_UNPACKED = 50 * 1024 * 1024
+
+
+class FeedError(ValueError):
+    """The body is not a feed/sitemap we can read (bad XML, bad gzip, too big when unpacked)."""
+
+
+@dataclass
+class FeedEntry:
+    url: str  # URL to request (tracking parameters stripped)
+    canonical_url: str
+    title: str | None
+    summary: str | None
+    published: str | None  # pubDate as ISO 8601
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SitemapEntry:
+    url: str
+    canonical_url: str
+    lastmod: str | None  # ISO 8601
+    published: str | None  # news:publication_date, ISO 8601
+    title: str | None  # news:title
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An aware datetime from ISO 8601 or RFC 822 text; naive values are taken as UTC."""
+    if not value:
+        return None
+    value = value.strip()
+    parsed: datetime | None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _iso(value: str | None) -> str | None:
+    parsed = parse_date(value)
+    return parsed.isoformat() if parsed else None
+
+
+def gunzip(body: bytes, max_size: int = DEFAULT_MAX_UNPACKED) -> bytes:
+    """Unpack a gzip body, refusing to grow past `max_size` bytes (a gzip bomb guard).
+
+    Bodies that are not gzip (a server or HttpCompression already unpacked them) pass through.
+    """
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    out = io.BytesIO()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            while chunk := stream.read(64 * 1024):
+                out.write(chunk)
+                if out.tell() > max_size:
+                    raise FeedError(f"gzip body unpacks to more than {max_size} bytes")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FeedError(f"bad gzip body: {exc}") from exc
+    return out.getvalue()
+
+
+def _xml(body: bytes | str) -> etree._Element:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    # No entities, no network, no DTD: feeds come from outside.
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(data.lstrip(), parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise FeedError(f"not XML: {exc}") from exc
+    if root is None:
+        raise FeedError("empty document")
+    return root
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _child_text(el: etree._Element, name: str) -> str | None:
+    for child in el:
+        if _local(child.tag) == name:
+            text = "".join(child.itertext()).strip()
+            return text or None
+    return None
+
+
+def parse_rss(body: bytes | str, url: str) -> list[FeedEntry]:
+    """Every article item of an RSS 2.0 feed, in feed order, deduplicated."""
+    root = _xml(body)
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for item in root.iter():
+        if _local(item.tag) != "item":
+            continue
+        link = _child_text(item, "link") or _child_text(item, "guid")
+        if not link:
+            continue
+        absolute = urljoin(url, link)
+        if not is_discoverable_article(absolute):
+            continue
+        canonical = canonical_article_url(absolute)
+        if canonical in seen:
+            continue
+        seen.add(canonical)
+        entries.append(
+            FeedEntry(
+                url=request_url(absolute),
+                canonical_url=canonical,
+                title=_child_text(item, "title"),
+                summary=_child_text(item, "description"),
+                published=_iso(_child_text(item, "pubDate")),
+            )
+        )
+    return entries
+
+
+def parse_sitemap(body: bytes | str, url: str) -> list[SitemapEntry]:
+    """Every article `<url>` of a (news) sitemap, in document order, deduplicated."""
+    root = _xml(body)
+    entries: list[SitemapEntry] = []
+    seen: set[str] = set()
+    for node in root.iter():
+        if _local(node.tag) != "url":
+            continue
+        loc = _child_text(node, "loc")
+        if not loc:
+            continue
+        absolute = urljoin(url, loc)
+        if not is_discoverable_article(absolute):
+            continue
+        canonical = canonical_article_url(absolute)
+        if canonical in seen:
+            continue
+        seen.add(canonical)
+        news = next((c for c in node if _local(c.tag) == "news"), None)
+        entries.append(
+            SitemapEntry(
+                url=request_url(absolute),
+                canonical_url=canonical,
+                lastmod=_iso(_child_text(node, "lastmod")),
+                published=_iso(_child_text(news, "publication_date")) if news is not None else None,
+                title=_child_text(news, "title") if news is not None else None,
+            )
+        )
+    return entries

@@ -1,0 +1,154 @@
+"""Section front parser: which articles a front shows, in what order, with its headline and summary.
+
+Pure: takes the page (bytes or str) and its URL, returns plain dataclasses. Knows both templates:
+
+- the collection template (2021 on): a JSON-LD `CollectionPage` whose `mainEntity` is an
+  `ItemList`, the highlights block `section#collection-highlights-container` and the latest stream
+  `section#stream-panel`;
+- legacy fronts (up to 2018): `section.highlights article.story` and `#latest-panel article.story`.
+
+Every article link the front shows is kept, including stories promoted from other sections.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
+
+
+@dataclass
+class FrontEntry:
+    rank: int  # 1-based position on the front (JSON-LD order first, then page order)
+    url: str  # the URL to request: tracking parameters stripped, https www host
+    canonical_url: str  # the article's canonical URL (no query)
+    headline: str | None  # as shown on the front
+    summary: str | None  # as shown on the front
+    block: str  # where it was first seen: jsonld, highlights, stream, legacy-highlights, ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_WS = re.compile(r"\s+")
+
+
+def _text(sel: Selector | None) -> str | None:
+    if sel is None:
+        return None
+    text = _WS.sub(" ", " ".join(sel.xpath(".//text()").getall())).strip()
+    return text or None
+
+
+def _jsonld_urls(page: Selector) -> list[str]:
+    """Item URLs of the CollectionPage's ItemList, by `position`."""
+    found: list[tuple[int, int, str]] = []
+    for n, raw in enumerate(page.css('script[type="application/ld+json"]::text').getall()):
+        # Some saved fronts wrap the JSON in CDATA markers.
+        raw = raw.strip().removeprefix("<![CDATA[").removesuffix("]]>").strip()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        for block in data if isinstance(data, list) else [data]:
+            if not isinstance(block, dict):
+                continue
+            main = block.get("mainEntity")
+            if not isinstance(main, dict) or main.get("@type") != "ItemList":
+                continue
+            for i, element in enumerate(main.get("itemListElement") or []):
+                if not isinstance(element, dict):
+                    continue
+                url = element.get("url") or (element.get("item") or {}).get("url")
+                if isinstance(url, str):
+                    position = element.get("position")
+                    pos = position if isinstance(position, int) else 10_000 + i
+                    found.append((n, pos, url))
+    return [url for _, _, url in sorted(found)]
+
+
+def _first(sel: Selector, *queries: str) -> Selector | None:
+    for query in queries:
+        hit = sel.css(query)
+        if hit:
+            return hit[0]
+    return None
+
+
+def _cards(page: Selector) -> list[tuple[str, str, str | None, str | None]]:
+    """(block, href, headline, summary) for every story card, in page order."""
+    cards: list[tuple[str, str, str | None, str | None]] = []
+    # Collection template, highlights: nested <ol>s hold <article>s with an h2 > a.
+    for art in page.css("section#collection-highlights-container article"):
+        link = _first(art, "h2 a[href]", "h3 a[href]", "a[href]")
+        if link is None:
+            continue
+        headline = _text(_first(art, "h2 a", "h2", "h3 a"))
+        cards.append(("highlights", link.attrib["href"], headline, _text(_first(art, "p"))))
+    # Collection template, latest stream: one <li> per story, the whole card inside one <a>.
+    for li in page.css("section#stream-panel ol > li"):
+        link = _first(li, "a[href]")
+        if link is None:
+            continue
+        headline = _text(_first(li, "h2", "h3"))
+        summary = _text(_first(li, "p:not(.byline)"))
+        cards.append(("stream", link.attrib["href"], headline, summary))
+    # Legacy fronts (<= 2018).
+    for block, query in (
+        ("legacy-highlights", "section.highlights article.story"),
+        ("legacy-latest", "#latest-panel article.story"),
+    ):
+        for art in page.css(query):
+            link = _first(art, "h2 a[href]", "h3 a[href]", "a[href]")
+            if link is None:
+                continue
+            headline = _text(_first(art, "h2 a", "h2", "h3"))
+            cards.append((block, link.attrib["href"], headline, _text(_first(art, "p.summary"))))
+    return cards
+
+
+def parse_front(page: bytes | str, url: str) -> list[FrontEntry]:
+    """The articles the front at `url` shows, deduplicated by canonical URL, ranked."""
+    text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
+    sel = Selector(text=text, base_url=url)
+    base = sel.css("base::attr(href)").get() or url
+    base = urljoin(url, base)
+
+    entries: dict[str, FrontEntry] = {}
+
+    def add(href: str, block: str, headline: str | None, summary: str | None) -> None:
+        absolute = urljoin(base, href.strip())
+        if not is_discoverable_article(absolute):
+            return
+        canonical = canonical_article_url(absolute)
+        entry = entries.get(canonical)
+        if entry is None:
+            entries[canonical] = FrontEntry(
+                rank=len(entries) + 1,
+                url=request_url(absolute),
+                canonical_url=canonical,
+                headline=headline,
+                summary=summary,
+                block=block,
+            )
+            return
+        # Seen before (JSON-LD lists URLs only): fill in what the card shows.
+        entry.headline = entry.headline or headline
+        entry.summary = entry.summary or summary
+
+    for href in _jsonld_urls(sel):
+        add(href, "jsonld", None, None)
+    cards = _cards(sel)
+    for block, href, headline, summary in cards:
+        add(href, block, headline, summary)
+    if not entries and not cards:
+        # An unknown template: better every article link on the page than nothing.
+        for link in sel.css("main a[href], body a[href]"):
+            add(link.attrib["href"], "links", _text(link), None)
+    return list(entries.values())

@@ -1,0 +1,318 @@
+"""The section spider: discover a section's articles from its front, RSS feed and news sitemap,
+then fetch each article once and hand it to `parse_article`.
+
+    scrapy crawl section -a path=world/europe [-a rss=Europe] [-a refetch=all]
+    scrapy crawl americas                      # a named section from newsbot/sites.py
+
+The spider only navigates: link extraction lives in `newsbot.parsers.front`/`feeds`, article
+fields in `newsbot.parsers.article`. It works with the site's own URLs; `NEWSBOT_SITE` mirroring is
+the downloader middleware's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from newsbot.crawlstate import CrawlState, newest
+from newsbot.extensions import front_seen
+from newsbot.parsers import NotAnArticle, ParseError, parse_article
+from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss, parse_sitemap
+from newsbot.parsers.front import parse_front
+from newsbot.sites import NEWS_SITEMAP_URL, front_url, guess_rss_name, rss_url
+from newsbot.urls import canonical_article_url, in_section, request_url
+
+logger = logging.getLogger(__name__)
+
+# Request meta keys (plain strings, so JOBDIR can pickle the queue).
+SOURCE_META = "newsbot_source"  # front, rss or sitemap: which source asked for the article
+CHANGED_META = "newsbot_changed"  # the date that source gives for the article (ISO 8601) or None
+DISCOVERED_META = "newsbot_discovered"  # the URL as discovered (tracking stripped)
+
+STAT = "newsbot/discovery"
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+class SectionSpider(scrapy.Spider):
+    """Crawl one section: `-a path=world/europe`; optional `-a rss=Europe`, `-a refetch=all`."""
+
+    name = "section"
+    allowed_domains: ClassVar[list[str]] = ["nytimes.com"]  # www., rss., every site host
+    # Named sections (newsbot.spiders.sections) set these; the plain spider takes `-a path=`.
+    section_path: str | None = None
+    rss_name: str | None = None
+
+    def __init__(
+        self,
+        path: str | None = None,
+        rss: str | None = None,
+        refetch: str | None = None,
+        *,
+        discover_front: bool = True,
+        discover_rss: bool = True,
+        discover_sitemap: bool = True,
+        state_path: str | None = None,
+        sitemap_max_bytes: int = DEFAULT_MAX_UNPACKED,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        section_path = (path or self.section_path or "").strip("/")
+        if not section_path:
+            raise ValueError("which section? use -a path=world/europe or a named section spider")
+        self.section_path = section_path
+        if rss is not None:
+            self.rss_name = rss or None  # -a rss= (empty) means the section has no feed
+        elif self.rss_name is None:
+            self.rss_name = guess_rss_name(section_path)
+        if refetch not in (None, "", "all", "none"):
+            raise ValueError(f"-a refetch takes 'all', got {refetch!r}")
+        self.refetch_all = refetch == "all"
+        self.discover_front = discover_front
+        self.discover_rss = discover_rss and bool(self.rss_name)
+        self.discover_sitemap = discover_sitemap
+        self.sitemap_max_bytes = sitemap_max_bytes
+        self.state = CrawlState(state_path) if state_path else None
+        # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
+        self._changed: dict[str, str | None] = {}
+        self._requested: set[str] = set()
+        self._found: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SectionSpider:
+        settings = crawler.settings
+        kwargs.setdefault("discover_front", settings.getbool("NEWSBOT_DISCOVER_FRONT", True))
+        kwargs.setdefault("discover_rss", settings.getbool("NEWSBOT_DISCOVER_RSS", True))
+        kwargs.setdefault("discover_sitemap", settings.getbool("NEWSBOT_DISCOVER_SITEMAP", True))
+        kwargs.setdefault("state_path", state_path_from(settings))
+        kwargs.setdefault(
+            "sitemap_max_bytes", settings.getint("NEWSBOT_SITEMAP_MAX_BYTES", DEFAULT_MAX_UNPACKED)
+        )
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
+        crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
+        return spider
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        add_default_feed(settings)
+
+    # -- start ----------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.discovery_requests():
+            yield request
+
+    def discovery_requests(self) -> Iterator[scrapy.Request]:
+        sources = []
+        # Discovery pages go first: they decide what else to fetch.
+        if self.discover_front:
+            sources.append((front_url(self.section_path), self.parse_front))
+        if self.discover_rss and self.rss_name:
+            sources.append((rss_url(self.rss_name), self.parse_rss))
+        if self.discover_sitemap:
+            sources.append((NEWS_SITEMAP_URL, self.parse_sitemap))
+        if not sources:
+            logger.error("Every discovery source is switched off: nothing to crawl")
+        for url, callback in sources:
+            yield scrapy.Request(url, callback=callback, errback=self.source_failed, priority=10)
+
+    # -- discovery callbacks --------------------------------------------------------------------
+
+    def parse_front(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            self._source_unreadable(response, "front", "not a text page")
+            return
+        entries = parse_front(response.body, response.url)
+        self.crawler.stats.set_value(f"{STAT}/front/found", len(entries))
+        logger.info("Front %s shows %d articles", response.url, len(entries))
+        self.crawler.signals.send_catch_log(
+            signal=front_seen, spider=self, front_url=response.url, entries=entries
+        )
+        for entry in entries:
+            yield from self._article_request(entry.url, "front", None)
+
+    def parse_rss(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            entries = parse_rss(response.body, response.url)
+        except FeedError as exc:
+            self._source_unreadable(response, "rss", str(exc))
+            return
+        self.crawler.stats.set_value(f"{STAT}/rss/found", len(entries))
+        logger.info("Feed %s lists %d articles", response.url, len(entries))
+        for entry in entries:
+            yield from self._article_request(entry.url, "rss", entry.published)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        # A .gz served as application/gzip arrives packed (HttpCompression only undoes
+        # Content-Encoding); `gunzip` passes an already unpacked body through.
+        try:
+            body = gunzip(response.body, self.sitemap_max_bytes)
+            entries = parse_sitemap(body, response.url)
+        except FeedError as exc:
+            self._source_unreadable(response, "sitemap", str(exc))
+            return
+        mine = [e for e in entries if in_section(e.url, self.section_path)]
+        stats = self.crawler.stats
+        stats.set_value(f"{STAT}/sitemap/listed", len(entries))
+        stats.set_value(f"{STAT}/sitemap/found", len(mine))
+        logger.info(
+            "Sitemap %s lists %d articles, %d in %s",
+            response.url,
+            len(entries),
+            len(mine),
+            self.section_path,
+        )
+        for entry in mine:
+            yield from self._article_request(entry.url, "sitemap", entry.lastmod or entry.published)
+
+    def _source_unreadable(self, response: Response, source: str, why: str) -> None:
+        logger.warning("Cannot read the %s %s: %s", source, response.url, why)
+        self.crawler.stats.inc_value(f"{STAT}/{source}/unreadable")
+
+    def source_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        logger.error("Discovery page %s failed: %s", request.url, failure.getErrorMessage())
+        self.crawler.stats.inc_value(f"{STAT}/source_failed")
+
+    # -- deciding what to fetch -----------------------------------------------------------------
+
+    def _article_request(
+        self, url: str, source: str, changed: str | None
+    ) -> Iterable[scrapy.Request]:
+        """A request for the article unless it was requested this crawl already, or an earlier
+        crawl stored it and `source` says nothing newer about it."""
+        url = request_url(url)
+        canonical = canonical_article_url(url)
+        stats = self.crawler.stats
+        if canonical not in self._found:
+            self._found.add(canonical)
+            stats.inc_value(f"{STAT}/articles_found")
+        self._changed[canonical] = newest(self._changed.get(canonical), changed)
+        if canonical in self._requested:
+            stats.inc_value(f"{STAT}/duplicate")
+            return
+        if (
+            not self.refetch_all
+            and self.state is not None
+            and not self.state.needs_fetch([canonical, url], changed)
+        ):
+            stats.inc_value(f"{STAT}/unchanged_skipped")
+            return
+        self._requested.add(canonical)
+        stats.inc_value(f"{STAT}/requested")
+        stats.inc_value(f"{STAT}/requested/{source}")
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={SOURCE_META: source, CHANGED_META: changed, DISCOVERED_META: url},
+        )
+
+    # -- articles -------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[scrapy.Item]:
+        stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            logger.warning("Not an article (not a text page): %s", response.url)
+            stats.inc_value("newsbot/articles/not_article")
+            return
+        try:
+            item = parse_article(response.text, response.url)
+        except NotAnArticle as exc:
+            logger.warning("Not an article: %s (%s)", response.url, exc)
+            stats.inc_value("newsbot/articles/not_article")
+            return
+        except ParseError as exc:
+            logger.warning("Cannot parse article %s: %s", response.url, exc)
+            stats.inc_value("newsbot/articles/parse_error")
+            return
+        # The logical site URL fetched (never the mirror's), so mirror and live items match.
+        item["source_url"] = response.url
+        item["crawled_at"] = _utc_now()
+        stats.inc_value("newsbot/articles/parsed")
+        yield item
+
+    def article_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            logger.warning("Article %s answered HTTP %d", request.url, status)
+            self.crawler.stats.inc_value(f"newsbot/articles/http_{status}")
+        elif failure.check(IgnoreRequest):
+            # robots.txt forbade it (RobotsTxtMiddleware already counts robotstxt/forbidden).
+            logger.info("Article %s not fetched: %s", request.url, failure.getErrorMessage())
+            self.crawler.stats.inc_value("newsbot/articles/ignored")
+        else:
+            logger.warning("Article %s failed: %s", request.url, failure.getErrorMessage())
+            self.crawler.stats.inc_value("newsbot/articles/failed")
+
+    # -- incremental state ----------------------------------------------------------------------
+
+    def item_stored(self, item: Any, response: Response, spider: scrapy.Spider) -> None:
+        """The item passed every pipeline: remember it so the next crawl can skip it."""
+        if spider is not self or self.state is None or response is None:
+            return
+        canonical = item.get("url") or canonical_article_url(response.url)
+        request = response.request
+        meta = request.meta if request is not None else {}
+        discovered = meta.get(DISCOVERED_META) or response.url
+        urls = [response.url, discovered, *meta.get("redirect_urls", [])]
+        fetched = [u for u in urls if u]
+        # The newest date any source gave this crawl, not only the one that triggered the fetch.
+        changed = newest(
+            self._changed.get(canonical_article_url(discovered)), meta.get(CHANGED_META)
+        )
+        modified = item.get("modified") or item.get("published")
+        self.state.record(fetched, canonical, modified, changed)
+
+    def spider_closed_handler(self, spider: scrapy.Spider, reason: str) -> None:
+        if spider is self and self.state is not None:
+            self.state.close()
+
+
+def state_path_from(settings: BaseSettings) -> str | None:
+    """`NEWSBOT_STATE_PATH`, else `<NEWSBOT_INDEX_DIR>/crawlstate.sqlite`; "off" disables it."""
+    path = settings.get("NEWSBOT_STATE_PATH") or ""
+    if path.lower() in {"off", "none", "0", "false"}:
+        return None
+    if not path:
+        index_dir = settings.get("NEWSBOT_INDEX_DIR")
+        if not index_dir:
+            return None
+        path = str(Path(index_dir) / "crawlstate.sqlite")
+    return path
+
+
+def add_default_feed(settings: BaseSettings) -> None:
+    """Give a plain `scrapy crawl` (no -o/-O, no FEEDS) a JSON Lines feed in NEWSBOT_FEED_DIR.
+
+    `-o/-O` set FEEDS at "cmdline" priority before spiders' `update_settings` runs, so a non-empty
+    FEEDS here means the user chose an output and no default is added beside it.
+    """
+    if settings.getdict("FEEDS"):
+        return
+    feed_dir = settings.get("NEWSBOT_FEED_DIR") or ""
+    if not feed_dir or not _truthy(feed_dir):
+        return
+    uri = str(Path(feed_dir) / "%(name)s-%(time)s.jsonl")
+    settings.set("FEEDS", {uri: {"format": "jsonlines", "encoding": "utf-8"}}, priority="spider")

@@ -1,0 +1,109 @@
+"""RSS and news sitemap parsers, and the gzip guard, on fixtures written for these tests."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from newsbot.parsers.feeds import FeedError, gunzip, parse_date, parse_rss, parse_sitemap
+
+SITE_DIR = Path(__file__).parent / "fixtures" / "discovery" / "site"
+RSS_URL = "https://rss.nytimes.com/services/xml/rss/nyt/Americas.xml"
+SITEMAP_URL = "https://www.nytimes.com/sitemaps/new/news.xml.gz"
+SITE = "https://www.nytimes.com"
+
+
+def test_rss_items() -> None:
+    body = (SITE_DIR / "services" / "xml" / "rss" / "nyt" / "Americas.xml").read_bytes()
+    entries = parse_rss(body, RSS_URL)
+    # Every article item (the video item is not an article); ?partner=rss&emc=rss stripped.
+    assert [e.url for e in entries] == [
+        f"{SITE}/2026/01/05/world/americas/andes-glacier-survey.html",
+        f"{SITE}/2026/01/03/world/canada/ice-road-opens.html",
+    ]
+    first = entries[0]
+    assert first.title == "Surveyors Return to a Shrinking Andes Glacier"
+    assert first.summary == "A team of volunteers measured the ice edge again."
+    assert first.published == "2026-01-05T14:00:00+00:00"
+
+
+def test_rss_guid_when_link_missing_and_duplicates() -> None:
+    body = f"""<?xml version="1.0"?><rss version="2.0"><channel>
+      <item><guid>{SITE}/2026/02/01/world/americas/a.html</guid><title>A</title></item>
+      <item><link>{SITE}/2026/02/01/world/americas/a.html?smid=tw</link></item>
+      <item><link>https://www.example.com/2026/02/01/world/b.html</link></item>
+    </channel></rss>"""
+    entries = parse_rss(body, RSS_URL)
+    assert [(e.url, e.title, e.published) for e in entries] == [
+        (f"{SITE}/2026/02/01/world/americas/a.html", "A", None)
+    ]
+
+
+def test_sitemap_entries() -> None:
+    body = (SITE_DIR / "sitemaps" / "new" / "news.xml").read_bytes()
+    entries = parse_sitemap(body, SITEMAP_URL)
+    assert [e.url.removeprefix(SITE) for e in entries] == [
+        "/2026/01/02/world/americas/old-train-line.html",
+        "/2026/01/03/world/americas/border-market-night.html",
+        "/2026/01/04/us/politics/budget-talks-stall.html",
+        "/2026/01/05/business/markets-open-higher.html",
+    ]
+    train = entries[0]
+    assert train.lastmod == "2026-01-02T16:00:00+00:00"
+    assert train.published == "2026-01-02T15:00:00+00:00"
+    assert train.title == "An Old Train Line Carries Tourists Again"
+    assert entries[2].title is None and entries[2].published is None
+
+
+def test_gunzip_round_trip_and_passthrough() -> None:
+    data = b"<urlset/>" * 100
+    assert gunzip(gzip.compress(data)) == data
+    assert gunzip(data) == data  # already unpacked (Content-Encoding handled upstream)
+
+
+def test_gunzip_refuses_a_bomb() -> None:
+    bomb = gzip.compress(b"\0" * (2 * 1024 * 1024))
+    with pytest.raises(FeedError, match="more than"):
+        gunzip(bomb, max_size=1024 * 1024)
+
+
+def test_gunzip_rejects_corrupt_data() -> None:
+    with pytest.raises(FeedError):
+        gunzip(b"\x1f\x8b" + b"garbage" * 10)
+
+
+def test_not_xml() -> None:
+    with pytest.raises(FeedError):
+        parse_sitemap(b"", SITEMAP_URL)
+
+
+def test_entities_are_not_expanded() -> None:
+    body = b"""<?xml version="1.0"?>
+    <!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+    <rss><channel><item><title>&x;</title>
+    <link>https://www.nytimes.com/2026/02/01/world/a.html</link></item></channel></rss>"""
+    entries = parse_rss(body, RSS_URL)
+    assert len(entries) == 1
+    assert "root" not in (entries[0].title or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Mon, 05 Jan 2026 14:00:00 +0000", "2026-01-05T14:00:00+00:00"),
+        ("Sun, 27 Jan 2019 16:28:31 GMT ", "2019-01-27T16:28:31+00:00"),
+        ("2026-01-02T16:00:00Z", "2026-01-02T16:00:00+00:00"),
+        ("2026-01-02T11:00:00-05:00", "2026-01-02T11:00:00-05:00"),
+        ("2026-01-02", "2026-01-02T00:00:00+00:00"),
+    ],
+)
+def test_parse_date(text: str, iso: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed.isoformat() == iso
+
+
+def test_parse_date_garbage() -> None:
+    assert parse_date("yesterday") is None
+    assert parse_date(None) is None

@@ -1,0 +1,96 @@
+"""Section front parser on fixtures written in the collection (2021+) and legacy (<=2018) shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsbot.parsers.front import parse_front
+
+FIXTURES = Path(__file__).parent / "fixtures" / "discovery"
+FRONT_URL = "https://www.nytimes.com/section/world/americas"
+SITE = "https://www.nytimes.com"
+
+
+def collection_front() -> bytes:
+    return (FIXTURES / "site" / "section" / "world" / "americas" / "index.html").read_bytes()
+
+
+def test_collection_front_links_in_rank_order() -> None:
+    entries = parse_front(collection_front(), FRONT_URL)
+    assert [e.canonical_url.removeprefix(SITE) for e in entries] == [
+        # JSON-LD ItemList order first ...
+        "/2026/01/05/world/americas/andes-glacier-survey.html",
+        "/2026/01/05/world/americas/river-ferry-returns.html",
+        "/2026/01/04/us/politics/budget-talks-stall.html",  # promoted from another section
+        # ... then the stream in page order; video and author links are not articles.
+        "/2026/01/04/world/americas/coffee-harvest-rains.html",
+        "/2026/01/03/world/americas/border-market-night.html",
+        "/2026/01/02/world/americas/moved-story.html",
+        "/2026/01/01/world/americas/missing-page.html",
+        "/2026/01/01/world/americas/private-draft.html",
+    ]
+    assert [e.rank for e in entries] == list(range(1, 9))
+
+
+def test_links_are_cleaned_for_requesting() -> None:
+    by_url = {
+        e.canonical_url.removeprefix(SITE): e for e in parse_front(collection_front(), FRONT_URL)
+    }
+    # Relative with click-tracking; absolute without www. and with share parameters; ../ relative
+    # with a fragment: all become plain https://www URLs.
+    for path in (
+        "/2026/01/05/world/americas/andes-glacier-survey.html",
+        "/2026/01/04/world/americas/coffee-harvest-rains.html",
+        "/2026/01/03/world/americas/border-market-night.html",
+        "/2026/01/04/us/politics/budget-talks-stall.html",
+    ):
+        assert by_url[path].url == SITE + path
+
+
+def test_headline_and_summary_as_shown_on_the_front() -> None:
+    entries = {
+        e.canonical_url.rsplit("/", 1)[-1]: e for e in parse_front(collection_front(), FRONT_URL)
+    }
+    glacier = entries["andes-glacier-survey.html"]
+    assert glacier.headline == "Volunteers Measure a Glacier\u2019s Retreat"
+    assert glacier.summary == "The ice edge moved uphill again, a survey team found."
+    assert glacier.block == "jsonld"
+    coffee = entries["coffee-harvest-rains.html"]
+    assert (coffee.headline, coffee.summary, coffee.block) == (
+        "Coffee Pickers Wait Out the Rain",
+        "Wet slopes have slowed the harvest.",
+        "stream",
+    )
+    assert entries["border-market-night.html"].headline == "Night Market on the Border Road"
+
+
+def test_legacy_front() -> None:
+    page = (FIXTURES / "front-legacy.html").read_text(encoding="utf-8")
+    entries = parse_front(page, FRONT_URL)
+    assert [(e.rank, e.url.removeprefix(SITE), e.block) for e in entries] == [
+        (1, "/2017/03/02/world/americas/lake-levels-drop.html", "legacy-highlights"),
+        (2, "/2017/03/01/world/americas/port-strike-ends.html", "legacy-highlights"),
+        (3, "/2017/02/28/world/canada/snow-festival.html", "legacy-latest"),
+    ]
+    assert entries[0].headline == "Lake Levels Drop Across the Plateau"
+    assert entries[0].summary == "Farmers have moved their herds to higher pasture."
+    # The first card seen wins; a repeat in the latest panel does not change it.
+    assert entries[1].headline == "Port Strike Ends After Nine Days"
+
+
+def test_unknown_template_falls_back_to_article_links() -> None:
+    page = """<html><body><main>
+      <a href="/2026/02/01/world/americas/one.html?smid=url-share">One</a>
+      <a href="/section/world">World</a>
+      <a href="https://www.nytimes.com/2026/02/01/world/americas/one.html">One again</a>
+    </main></body></html>"""
+    entries = parse_front(page, FRONT_URL)
+    assert [(e.url, e.headline, e.block) for e in entries] == [
+        (f"{SITE}/2026/02/01/world/americas/one.html", "One", "links")
+    ]
+
+
+def test_broken_jsonld_and_empty_page() -> None:
+    page = '<html><head><script type="application/ld+json">{not json</script></head></html>'
+    assert parse_front(page, FRONT_URL) == []
+    assert parse_front(b"", FRONT_URL) == []

@@ -1,0 +1,82 @@
+"""Shared fixtures: the local sample-site server, its manifest, and a crawl runner.
+
+Append new fixtures at the end with small, self-contained edits.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsbot.devserver import DEFAULT_ROOT, SampleSiteServer
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SITE = DEFAULT_ROOT
+MANIFEST_PATH = SAMPLE_SITE / "manifest.json"
+
+
+@pytest.fixture
+def site_server() -> Iterator[SampleSiteServer]:
+    """The bundled sample site on a free 127.0.0.1 port; fresh rules and request log per test."""
+    with SampleSiteServer(root=SAMPLE_SITE, port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict[str, Any]:
+    """sample_site/manifest.json: ground truth for every page of the sample site."""
+    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+
+
+CrawlResult = tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def run_crawl() -> Callable[..., CrawlResult]:
+    """Run ``scrapy crawl americas`` against a server; returns (completed process, feed items).
+
+    Usage: ``proc, items = run_crawl(site_server, tmp_path, "-s", "NEWSBOT_X=1")``. The index goes
+    to ``tmp_path/index`` and the feed to ``tmp_path/feed.jsonl``; extra args are appended.
+    """
+
+    def _run(
+        server: SampleSiteServer, tmp_path: Path, *extra_args: str, timeout: float = 180
+    ) -> CrawlResult:
+        feed = tmp_path / "feed.jsonl"
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "americas",
+            "-s",
+            f"NEWSBOT_SITE={server.url}",
+            "-s",
+            f"NEWSBOT_INDEX_DIR={tmp_path / 'index'}",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "LOG_LEVEL=INFO",
+            "-O",
+            str(feed),
+            *extra_args,
+        ]
+        completed = subprocess.run(
+            command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        items: list[dict[str, Any]] = []
+        if feed.exists():
+            for line in feed.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    items.append(json.loads(line))
+        return completed, items
+
+    return _run

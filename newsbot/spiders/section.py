@@ -90,7 +90,8 @@ class SectionSpider(scrapy.Spider):
         self.discover_rss = discover_rss and bool(self.rss_name)
         self.discover_sitemap = discover_sitemap
         self.sitemap_max_bytes = sitemap_max_bytes
-        self.state = CrawlState(state_path) if state_path else None
+        # Not `self.state`: Scrapy's SpiderState extension owns that name under JOBDIR.
+        self.crawl_state = CrawlState(state_path) if state_path else None
         # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
         self._changed: dict[str, str | None] = {}
         self._requested: set[str] = set()
@@ -213,8 +214,8 @@ class SectionSpider(scrapy.Spider):
             return
         if (
             not self.refetch_all
-            and self.state is not None
-            and not self.state.needs_fetch([canonical, url], changed)
+            and self.crawl_state is not None
+            and not self.crawl_state.needs_fetch([canonical, url], changed)
         ):
             stats.inc_value(f"{STAT}/unchanged_skipped")
             return
@@ -270,7 +271,7 @@ class SectionSpider(scrapy.Spider):
 
     def item_stored(self, item: Any, response: Response, spider: scrapy.Spider) -> None:
         """The item passed every pipeline: remember it so the next crawl can skip it."""
-        if spider is not self or self.state is None or response is None:
+        if spider is not self or self.crawl_state is None or response is None:
             return
         canonical = item.get("url") or canonical_article_url(response.url)
         request = response.request
@@ -283,11 +284,11 @@ class SectionSpider(scrapy.Spider):
             self._changed.get(canonical_article_url(discovered)), meta.get(CHANGED_META)
         )
         modified = item.get("modified") or item.get("published")
-        self.state.record(fetched, canonical, modified, changed)
+        self.crawl_state.record(fetched, canonical, modified, changed)
 
     def spider_closed_handler(self, spider: scrapy.Spider, reason: str) -> None:
-        if spider is self and self.state is not None:
-            self.state.close()
+        if spider is self and self.crawl_state is not None:
+            self.crawl_state.close()
 
 
 def state_path_from(settings: BaseSettings) -> str | None:

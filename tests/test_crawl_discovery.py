@@ -1,0 +1,223 @@
+"""End-to-end discovery crawls of `scrapy crawl americas` against a local mirror of the site.
+
+The mirror serves tests/fixtures/discovery/site (pages written for these tests) through
+newsbot.devserver; the crawls run as real `scrapy crawl` processes with NEWSBOT_SITE pointing at
+it, and the server's request log shows what was and was not fetched. The crawls share one state
+file and run in order: first crawl, re-crawl, changed sitemap, refetch=all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from newsbot.devserver import SampleSiteServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = Path(__file__).parent / "fixtures" / "discovery" / "site"
+SITE = "https://www.nytimes.com"
+
+GLACIER = "/2026/01/05/world/americas/andes-glacier-survey.html"
+FERRY = "/2026/01/05/world/americas/river-ferry-returns.html"
+BUDGET = "/2026/01/04/us/politics/budget-talks-stall.html"  # promoted from another section
+COFFEE = "/2026/01/04/world/americas/coffee-harvest-rains.html"
+MARKET = "/2026/01/03/world/americas/border-market-night.html"
+ICE_ROAD = "/2026/01/03/world/canada/ice-road-opens.html"  # RSS only
+TRAIN = "/2026/01/02/world/americas/old-train-line.html"  # sitemap only
+MOVED = "/2026/01/02/world/americas/moved-story.html"  # redirects to MOVED_TO
+MOVED_TO = "/2026/01/02/world/americas/moved-story-update.html"
+MISSING = "/2026/01/01/world/americas/missing-page.html"  # 404
+PRIVATE = "/2026/01/01/world/americas/private-draft.html"  # robots.txt disallows it
+OFF_SECTION = "/2026/01/05/business/markets-open-higher.html"  # in the sitemap, other section
+
+STORED = {GLACIER, FERRY, BUDGET, COFFEE, MARKET, ICE_ROAD, TRAIN, MOVED_TO}
+DISCOVERY_PAGES = {
+    "/robots.txt",
+    "/section/world/americas",
+    "/services/xml/rss/nyt/Americas.xml",
+    "/sitemaps/new/news.xml.gz",
+}
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    log: str
+    requests: list[str]  # paths with queries, as the server saw them
+
+    def article_paths(self) -> list[str]:
+        return [p for p in self.requests if urlsplit(p).path not in DISCOVERY_PAGES]
+
+
+class Runner:
+    def __init__(self, server: SampleSiteServer, work: Path) -> None:
+        self.server = server
+        self.work = work
+        self.feed_dir = work / "feeds"
+        self.env = {
+            **os.environ,
+            "NEWSBOT_SITE": server.url,
+            "NEWSBOT_FEED_DIR": str(self.feed_dir),
+            "NEWSBOT_INDEX_DIR": str(work / "index"),
+            "NEWSBOT_STATE_PATH": str(work / "state" / "crawlstate.sqlite"),
+            "NEWSBOT_FRONTS_PATH": "",
+        }
+
+    def crawl(self, *args: str, spider: str = "americas") -> Crawl:
+        self.server.clear_requests()
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            spider,
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+            "-s",
+            "LOG_LEVEL=INFO",
+            *args,
+        ]
+        done = subprocess.run(
+            command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+        )
+        return Crawl(done.returncode, done.stderr, self.server.paths())
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    work = tmp_path_factory.mktemp("discovery")
+    with SampleSiteServer(root=SITE_DIR) as server:
+        # An absolute Location naming the mirror: must be followed in site terms.
+        server.redirect(MOVED, server.url + MOVED_TO)
+        yield Runner(server, work)
+
+
+@pytest.fixture(scope="module")
+def first(runner: Runner) -> Crawl:
+    runner.server.fail(FERRY, status=503, times=1)
+    return runner.crawl("-s", f"JOBDIR={runner.work / 'job'}")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def feeds(runner: Runner) -> list[Path]:
+    return sorted(p for p in runner.feed_dir.glob("americas-*.jsonl") if "fronts" not in p.name)
+
+
+# --- first crawl ------------------------------------------------------------------------------
+
+
+def test_first_crawl_stores_every_article_once(runner: Runner, first: Crawl) -> None:
+    assert first.returncode == 0, first.log[-3000:]
+    [feed] = feeds(runner)  # the default feed, since no -o/-O was given
+    items = read_jsonl(feed)
+    assert {urlsplit(i["url"]).path for i in items} == STORED
+    for item in items:
+        assert item["url"].startswith(SITE)
+        assert item["source_url"].startswith(SITE)  # never the mirror's URL
+        assert item["crawled_at"].endswith("Z")
+    moved = next(i for i in items if i["url"].endswith(MOVED_TO))
+    assert moved["source_url"] == SITE + MOVED_TO
+
+
+def test_first_crawl_requests(first: Crawl) -> None:
+    counts = Counter(urlsplit(p).path for p in first.article_paths())
+    # Each article once; the 503 answered on retry; the redirect and the 404 once each.
+    assert counts == Counter({**dict.fromkeys(STORED - {FERRY}, 1), FERRY: 2, MOVED: 1, MISSING: 1})
+    # Tracking and share parameters were stripped before requesting.
+    assert all("?" not in p for p in first.article_paths())
+    assert PRIVATE not in counts  # robots.txt
+    assert OFF_SECTION not in counts  # sitemap entry of another section
+    assert {urlsplit(p).path for p in first.requests} >= DISCOVERY_PAGES
+    assert "Forbidden by robots.txt" in first.log
+    assert "'scheduler/unserializable'" not in first.log  # JOBDIR could pickle every request
+
+
+def test_honest_user_agent(runner: Runner, first: Crawl) -> None:
+    agents = {r.user_agent for r in runner.server.requests}
+    assert agents and all(a.startswith("newsbot/") for a in agents)
+
+
+def test_front_snapshot_beside_the_feed(runner: Runner, first: Crawl) -> None:
+    lines = read_jsonl(runner.feed_dir / "americas-fronts.jsonl")
+    assert [line["rank"] for line in lines] == list(range(1, 9))
+    top = lines[0]
+    assert top["url"] == SITE + GLACIER
+    assert top["headline"] == "Volunteers Measure a Glacier\u2019s Retreat"
+    assert top["summary"] == "The ice edge moved uphill again, a survey team found."
+    assert top["crawled_at"].endswith("Z")
+
+
+# --- re-crawls (depend on the first crawl's state) --------------------------------------------
+
+
+def test_second_crawl_fetches_no_stored_article(runner: Runner, first: Crawl) -> None:
+    out = runner.work / "out" / "second.jsonl"
+    crawl = runner.crawl("-O", str(out))
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    # Front, feed and sitemap again; of the articles only the 404 (never stored) is retried.
+    assert {urlsplit(p).path for p in crawl.requests} >= DISCOVERY_PAGES
+    assert [urlsplit(p).path for p in crawl.article_paths()] == [MISSING]
+    assert read_jsonl(out) == []  # nothing new to store
+    # -O replaces the default feed: nothing new in NEWSBOT_FEED_DIR, snapshot beside -O's file.
+    assert len(feeds(runner)) == 1
+    assert len(read_jsonl(out.parent / "americas-fronts.jsonl")) == 8
+
+
+def test_newer_sitemap_lastmod_refetches_that_article(runner: Runner, first: Crawl) -> None:
+    sitemap = (SITE_DIR / "sitemaps" / "new" / "news.xml").read_text(encoding="utf-8")
+    newer = sitemap.replace(
+        "<lastmod>2026-01-02T16:00:00Z</lastmod>", "<lastmod>2026-01-06T09:00:00Z</lastmod>"
+    )
+    assert newer != sitemap
+    # Served packed as application/gzip, the way the site serves its .xml.gz sitemaps.
+    runner.server.override(
+        "/sitemaps/new/news.xml.gz", gzip.compress(newer.encode()), "application/gzip"
+    )
+    try:
+        crawl = runner.crawl("-s", "NEWSBOT_DISCOVER_FRONT=0", "-s", "NEWSBOT_DISCOVER_RSS=0")
+    finally:
+        runner.server.reset()
+        runner.server.redirect(MOVED, runner.server.url + MOVED_TO)
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert "/section/world/americas" not in crawl.requests  # the front was switched off
+    assert [urlsplit(p).path for p in crawl.article_paths()] == [TRAIN]
+
+
+def test_refetch_all(runner: Runner, first: Crawl) -> None:
+    crawl = runner.crawl("-a", "refetch=all", "-o", str(runner.work / "out" / "all.jsonl"))
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    fetched = Counter(urlsplit(p).path for p in crawl.article_paths())
+    assert set(fetched) == STORED | {MOVED, MISSING}
+    assert all(n == 1 for n in fetched.values())
+
+
+# --- a crawl that finds nothing ---------------------------------------------------------------
+
+
+def test_zero_articles_is_loud(runner: Runner) -> None:
+    runner.server.override("/section/world/americas", "<html><body><p>Nothing.</p></body></html>")
+    try:
+        crawl = runner.crawl(
+            "-s", "NEWSBOT_DISCOVER_RSS=0", "-s", "NEWSBOT_DISCOVER_SITEMAP=0", "-s", "FEEDS={}"
+        )
+    finally:
+        runner.server.reset()
+        runner.server.redirect(MOVED, runner.server.url + MOVED_TO)
+    assert "ERROR" in crawl.log and "ZERO ARTICLES" in crawl.log
+    assert "'finish_reason': 'no_articles'" in crawl.log
+    assert "'newsbot/crawl/zero_articles': 1" in crawl.log
+    assert crawl.article_paths() == []

@@ -4,6 +4,8 @@ page's markup era for what only the page shows (visible headline, byline, body, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -13,10 +15,11 @@ from newsbot.dates import has_time, isoformat, parse_datetime
 from newsbot.items import ArticleItem
 from newsbot.parsers import nyt_legacy, nyt_live, nyt_mobile, nyt_react, nyt_testid, nyt_vi2018
 from newsbot.parsers.common import (
+    Landmarks,
     Markup,
     NotAnArticle,
     clean,
-    decode,
+    find_landmarks,
     first_meta,
     json_types,
     parse_html,
@@ -57,21 +60,21 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     Raises NotAnArticle for homepages, section fronts and empty pages, ParseError for input that
     is not HTML at all.
     """
-    text = decode(page)
-    root = parse_html(text)
-    meta = read_meta(root)
-    json_ld = read_json_ld(root)
+    landmarks = find_landmarks(parse_html(page))
+    meta = read_meta(landmarks.metas)
+    json_ld = read_json_ld(landmarks.scripts)
     story = _article_object(json_ld)
-    markup = _detect_markup(root)
-    if markup is None or (story is None and _is_collection(meta, json_ld)):
+    found = _detect_markup(landmarks)
+    if found is None or (story is None and _is_collection(meta, json_ld)):
         raise NotAnArticle("no article markup (a homepage, section front or other page)")
-    body = _body(root, markup)
-    headline = _headline(root, markup, meta, story)
+    markup, container = found
+    body = _body(container, markup)
+    headline = _headline(container, markup, meta, story)
     if not body or not headline:
         raise NotAnArticle("no article headline or body")
-    canonical = _canonical_url(root, meta, story, url)
-    published, published_raw, published_source = _published(root, meta, story, canonical)
-    byline = _byline(root, markup, meta)
+    canonical = _canonical_url(landmarks.links, meta, story, url)
+    published, published_raw, published_source = _published(container, meta, story, canonical)
+    byline = _byline(container, markup, meta)
     section, subsection = _sections(meta, canonical)
     body_text = "\n\n".join(body)
     return ArticleItem.blank(
@@ -88,21 +91,23 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
         published_source=published_source,
         modified=_modified(meta, story),
         body=body_text,
-        captions=_captions(root, markup),
+        captions=_captions(container, markup),
         tags=_tags(meta, story),
-        language=_language(root, meta, story),
+        language=_language(landmarks.root, meta, story),
         word_count=len(body_text.split()),
         kind=_kind(markup, meta, canonical, section),
-        short_url=_short_url(text),
-        translations=_translations(root, canonical),
+        short_url=_short_url(page),
+        translations=_translations(landmarks.links, canonical),
         is_free=_is_free(story),
     )
 
 
-def _detect_markup(root: html.HtmlElement) -> Markup | None:
+def _detect_markup(landmarks: Landmarks) -> tuple[Markup, html.HtmlElement] | None:
+    """The first era whose landmark the page has, with the element that holds the article."""
     for markup in ERAS:
-        if markup.marker(root):
-            return markup
+        story = markup.find_story(landmarks)
+        if story is not None:
+            return markup, story
     return None
 
 
@@ -121,17 +126,15 @@ def _is_collection(meta: dict[str, list[str]], json_ld: list[dict[str, Any]]) ->
 
 # --- URL -------------------------------------------------------------------------------------
 
-_CANONICAL_LINK = xpath("/html/head/link[@rel='canonical']/@href")
-
 
 def _canonical_url(
-    root: html.HtmlElement,
+    links: list[html.HtmlElement],
     meta: dict[str, list[str]],
     story: dict[str, Any] | None,
     url: str | None,
 ) -> str | None:
     candidates = [
-        *_CANONICAL_LINK(root),
+        *(link.get("href") for link in links if link.get("rel") == "canonical"),
         first_meta(meta, "og:url", "canonicalurl", "url"),
         _ld_text(story, "url"),
         url,
@@ -150,12 +153,12 @@ _SITE_SUFFIX = re.compile(r"\s+[-|–]\s+(?:The New York Times|NYTimes\.com)\s*$
 
 
 def _headline(
-    root: html.HtmlElement,
+    container: html.HtmlElement,
     markup: Markup,
     meta: dict[str, list[str]],
     story: dict[str, Any] | None,
 ) -> str | None:
-    for element in markup.headline(root):
+    for element in markup.headline(container):
         text = text_of(element)
         if text:
             return text
@@ -179,8 +182,8 @@ _NAME_SEPARATORS = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
 
 
-def _byline(root: html.HtmlElement, markup: Markup, meta: dict[str, list[str]]) -> str | None:
-    shown = clean(" ".join(text_of(element) for element in markup.byline(root)))
+def _byline(container: html.HtmlElement, markup: Markup, meta: dict[str, list[str]]) -> str | None:
+    shown = clean(" ".join(text_of(element) for element in markup.byline(container)))
     return shown or clean(first_meta(meta, "byl")) or None
 
 
@@ -219,47 +222,41 @@ def _ld_people(story: dict[str, Any] | None) -> list[str]:
 
 # --- dates -----------------------------------------------------------------------------------
 
-_HEADER_TIME = xpath("(//article//header//time[@datetime] | //header//time[@datetime])[1]")
+_FIRST_TIME = xpath("(.//time[@datetime])[1]/@datetime")
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 
 
 def _published(
-    root: html.HtmlElement,
+    container: html.HtmlElement,
     meta: dict[str, list[str]],
     story: dict[str, Any] | None,
     canonical: str | None,
 ) -> tuple[str | None, str | None, str | None]:
-    """(ISO instant, raw string, source). A source stating a time beats one stating a day."""
-    candidates: list[tuple[str | None, str]] = [
-        (_ld_text(story, "datePublished"), "jsonld"),
-        (
-            first_meta(
-                meta, "article:published_time", "article:published", "datepublished", "ptime"
-            ),
-            "meta",
-        ),
-        (first_meta(meta, "ptime"), "meta"),
-        (first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
-        (_header_time(root), "time"),
-        (_url_date(canonical), "url"),
+    """(ISO instant, raw string, source). A source stating a time beats one that states only a
+    day, so sources are read in order until one gives a time."""
+    sources: list[tuple[Callable[[], str | None], str]] = [
+        (lambda: _ld_text(story, "datePublished"), "jsonld"),
+        (lambda: first_meta(meta, *_PUBLISHED_META), "meta"),
+        (lambda: first_meta(meta, "ptime"), "meta"),
+        (lambda: first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
+        (lambda: next(iter(_FIRST_TIME(container)), None), "time"),
+        (lambda: _url_date(canonical), "url"),
     ]
-    readable = []
-    for raw, source in candidates:
-        if not raw:
-            continue
+    day_only: tuple[datetime, str, str] | None = None
+    for read, source in sources:
+        raw = read()
         when = parse_datetime(raw)
-        if when is not None:
-            readable.append((when, raw, source))
-    if not readable:
+        if when is None or raw is None:
+            continue
+        if has_time(raw):
+            return isoformat(when), raw, source
+        day_only = day_only or (when, raw, source)
+    if day_only is None:
         return None, None, None
-    timed = [entry for entry in readable if has_time(entry[1])]
-    when, raw, source = (timed or readable)[0]
-    return isoformat(when), raw, source
+    return isoformat(day_only[0]), day_only[1], day_only[2]
 
 
-def _header_time(root: html.HtmlElement) -> str | None:
-    times = _HEADER_TIME(root)
-    return times[0].get("datetime") if times else None
+_PUBLISHED_META = ("article:published_time", "article:published", "datepublished")
 
 
 def _url_date(url: str | None) -> str | None:
@@ -369,10 +366,10 @@ _CONTRIBUTORS = re.compile(
 _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note)\b", re.IGNORECASE)
 
 
-def _body(root: html.HtmlElement, markup: Markup) -> list[str]:
-    paragraphs = [text_of(p) for p in markup.paragraphs(root)]
+def _body(container: html.HtmlElement, markup: Markup) -> list[str]:
+    paragraphs = [text_of(p) for p in markup.paragraphs(container)]
     kept = [text for text in paragraphs if _is_body_text(text)]
-    return kept + _end_notes(markup.end_notes(root))
+    return kept + _end_notes(markup.end_notes(container))
 
 
 def _is_body_text(text: str) -> bool:
@@ -428,9 +425,9 @@ _IMAGE = xpath(
 _CREDIT_LABEL = re.compile(r"^(?:Credit(?:\.\.\.|…)?\s*)+")
 
 
-def _captions(root: html.HtmlElement, markup: Markup) -> list[dict[str, str | None]]:
+def _captions(container: html.HtmlElement, markup: Markup) -> list[dict[str, str | None]]:
     captions = []
-    for figure in markup.figures(root):
+    for figure in markup.figures(container):
         if _IS_VIDEO(figure):
             continue
         credits = _outermost(_CREDITS(figure))
@@ -515,22 +512,28 @@ def _kind(
     return "article"
 
 
-_SHORT_LINK = re.compile(r"https?://nyti\.ms/[A-Za-z0-9]+")
+_SHORT_LINK = re.compile(r"nyti\.ms/[A-Za-z0-9]+")
 
 
-def _short_url(text: str) -> str | None:
+def _short_url(page: str | bytes) -> str | None:
     """The page's nyti.ms link. Pages show it in the header (or the app state) before any
     related story's, so the first one in the source is the page's own."""
-    match = _SHORT_LINK.search(text)
-    return match.group().replace("http://", "https://", 1) if match else None
+    # A plain find is much faster than a regex scan over a megabyte that rarely matches.
+    start = page.find(b"nyti.ms/" if isinstance(page, bytes) else "nyti.ms/")
+    if start < 0:
+        return None
+    snippet = page[start : start + 40]
+    if isinstance(snippet, bytes):
+        snippet = snippet.decode("ascii", "ignore")
+    found = _SHORT_LINK.match(snippet)
+    return f"https://{found.group()}" if found else None
 
 
-_ALTERNATES = xpath("/html/head/link[@rel='alternate'][@hreflang]")
-
-
-def _translations(root: html.HtmlElement, canonical: str | None) -> dict[str, str]:
+def _translations(links: list[html.HtmlElement], canonical: str | None) -> dict[str, str]:
     found = {}
-    for link in _ALTERNATES(root):
+    for link in links:
+        if link.get("rel") != "alternate" or not link.get("hreflang"):
+            continue
         language, href = link.get("hreflang", "").strip(), (link.get("href") or "").strip()
         if not href or language.lower() == "x-default":
             continue

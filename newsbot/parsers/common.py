@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,7 @@ class NotAnArticle(ParseError):
     """The page is readable but is not an article: a homepage, a section front, an empty page."""
 
 
-_SPACE = re.compile(r"\s+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\ufeff]")
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
 
@@ -28,7 +27,11 @@ def clean(text: str | None) -> str:
     """Whitespace (including no-break spaces) collapsed to single spaces, zero-width marks gone."""
     if not text:
         return ""
-    return _SPACE.sub(" ", text.translate(_INVISIBLE)).strip()
+    # str.split() already treats no-break spaces as whitespace; zero-width marks are rare,
+    # so the regex only runs on text that has one.
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def text_of(element: html.HtmlElement) -> str:
@@ -52,15 +55,25 @@ def decode(page: str | bytes) -> str:
 
 
 _PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
+_UTF8_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 
 
 def parse_html(page: str | bytes) -> html.HtmlElement:
-    """The document tree, or ParseError when there is no document to speak of."""
-    text = decode(page)
-    if not text.strip():
+    """The document tree, or ParseError when there is no document to speak of.
+
+    Valid UTF-8 bytes go to libxml2 as they are (decoding them to str first costs more than the
+    check); anything else is decoded by `decode`.
+    """
+    if isinstance(page, bytes):
+        try:
+            page.decode("utf-8")
+        except UnicodeDecodeError:
+            page = decode(page)
+    if not page.strip():
         raise NotAnArticle("empty page")
+    parser = _UTF8_PARSER if isinstance(page, bytes) else _PARSER
     try:
-        root = html.document_fromstring(text, parser=_PARSER)
+        root = html.document_fromstring(page, parser=parser)
     except (etree.ParserError, ValueError) as error:
         raise ParseError(f"unreadable HTML: {error}") from error
     if root is None:
@@ -68,14 +81,46 @@ def parse_html(page: str | bytes) -> html.HtmlElement:
     return root
 
 
+@dataclass(frozen=True)
+class Landmarks:
+    """The few elements every parse needs, gathered in one pass over the document (lxml's
+    tag-filtered `iter` runs in C; each `//x` XPath would be a pass of its own)."""
+
+    root: html.HtmlElement
+    metas: list[html.HtmlElement]
+    scripts: list[html.HtmlElement]
+    links: list[html.HtmlElement]
+    articles: list[html.HtmlElement]
+    headings: list[html.HtmlElement]
+    sections: list[html.HtmlElement]
+
+
+_LANDMARK_TAGS = ("meta", "script", "link", "article", "h1", "section")
+
+
+def find_landmarks(root: html.HtmlElement) -> Landmarks:
+    found: dict[str, list[html.HtmlElement]] = {tag: [] for tag in _LANDMARK_TAGS}
+    for element in root.iter(*_LANDMARK_TAGS):
+        found[element.tag].append(element)
+    return Landmarks(
+        root=root,
+        metas=found["meta"],
+        scripts=found["script"],
+        links=found["link"],
+        articles=found["article"],
+        headings=found["h1"],
+        sections=found["section"],
+    )
+
+
 # Mercury-style re-serialisations put the value in `value=` instead of `content=`.
 _META_KEYS = ("name", "property", "itemprop")
 
 
-def read_meta(root: html.HtmlElement) -> dict[str, list[str]]:
+def read_meta(metas: list[html.HtmlElement]) -> dict[str, list[str]]:
     """Every `<meta>` value keyed by its lower-cased name, property and itemprop, in page order."""
     found: dict[str, list[str]] = {}
-    for meta in root.iter("meta"):
+    for meta in metas:
         value = meta.get("content")
         if value is None:
             value = meta.get("value")
@@ -99,10 +144,10 @@ def first_meta(meta: dict[str, list[str]], *keys: str) -> str | None:
 _CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
 
 
-def read_json_ld(root: html.HtmlElement) -> list[dict[str, Any]]:
+def read_json_ld(scripts: list[html.HtmlElement]) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page, `@graph` members included; broken blocks are skipped."""
     objects: list[dict[str, Any]] = []
-    for script in root.iter("script"):
+    for script in scripts:
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
@@ -131,13 +176,15 @@ def json_types(obj: dict[str, Any]) -> set[str]:
 class Markup:
     """Where one markup era keeps the parts of an article that structured data does not give.
 
-    Every path is evaluated against the document root. `figures` yields the elements that each
-    hold one picture with its caption and credit; `end_notes` yields correction labels
-    (`<strong>Correction:</strong>`) and candidate contributor lines after the body.
+    `find_story` returns the element that holds the article (its `<article>`, else `<main>` or
+    `<body>`) when the page is in this era, else None. Every path runs inside that element only.
+    `figures` yields elements that each hold one picture with its caption and credit;
+    `end_notes` yields correction labels (`<strong>Correction:</strong>`) and candidate
+    contributor lines after the body.
     """
 
     era: str
-    marker: etree.XPath
+    find_story: Callable[[Landmarks], html.HtmlElement | None]
     headline: etree.XPath
     byline: etree.XPath
     paragraphs: etree.XPath
@@ -145,11 +192,44 @@ class Markup:
     figures: etree.XPath
 
 
-def xpath(path: str) -> etree.XPath:
-    """A compiled XPath with the `has-class(token)` idiom spelled out once."""
-    return etree.XPath(
-        _HAS_CLASS.sub(r"contains(concat(' ', normalize-space(@class), ' '), ' \1 ')", path)
-    )
+_ENCLOSING_STORY = etree.XPath("ancestor-or-self::*[self::article or self::main or self::body][1]")
+
+
+def enclosing_story(element: html.HtmlElement) -> html.HtmlElement:
+    """The article (else main content, else page body) an element belongs to."""
+    found = _ENCLOSING_STORY(element)
+    return found[0] if found else element
+
+
+def main_article(landmarks: Landmarks) -> html.HtmlElement | None:
+    """`article#story` as every NYT template since 2012 names it; else the first `<article>`,
+    else the page body, for era tests that must look inside the story."""
+    for article in landmarks.articles:
+        if article.get("id") == "story":
+            return article
+    if landmarks.articles:
+        return landmarks.articles[0]
+    return landmarks.root.find("body")
+
+
+def story_containing(landmark: str) -> Callable[[Landmarks], html.HtmlElement | None]:
+    """A story finder for eras recognised by what the main article contains."""
+    path = xpath(f"({landmark})[1]")
+
+    def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+        article = main_article(landmarks)
+        return article if article is not None and path(article) else None
+
+    return find_story
 
 
 _HAS_CLASS = re.compile(r"has-class\('([\w-]+)'\)")
+# The cheap substring test first: most elements fail it, so few pay for the exact token test.
+_CLASS_TOKEN = (
+    r"(contains(@class, '\1') and contains(concat(' ', normalize-space(@class), ' '), ' \1 '))"
+)
+
+
+def xpath(path: str) -> etree.XPath:
+    """A compiled XPath; `has-class('name')` stands for "has the class token name"."""
+    return etree.XPath(_HAS_CLASS.sub(_CLASS_TOKEN, path))

@@ -1,14 +1,24 @@
 """Live blogs (`/live/YYYY/...`, 2020 on): posts (`div.live-blog-post`), each with its own h2,
-paragraphs, figures and closing "— Name, Name" byline."""
+paragraphs, figures and closing "— Name, Name" byline (not body)."""
 
-from newsbot.parsers.common import Markup, xpath
+from lxml import html
+
+from newsbot.parsers.common import Landmarks, Markup, xpath
+
+
+def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+    for article in landmarks.articles:
+        if "live-blog-content" in (article.get("class") or "").split():
+            return article
+    return None
+
 
 MARKUP = Markup(
     era="live",
-    marker=xpath("(//article[has-class('live-blog-content')])[1]"),
-    headline=xpath("//header[has-class('live-blog-header')]//h1 | //h1[@data-testid='headline']"),
-    byline=xpath("//header[has-class('live-blog-header')]//p[has-class('e1jsehar1')]"),
-    paragraphs=xpath("//div[has-class('live-blog-post')]/p[not(has-class('e1jsehar1'))]"),
-    end_notes=xpath("//div[has-class('bottom-of-article')]//strong"),
-    figures=xpath("//article[has-class('live-blog-content')]//figure"),
+    find_story=find_story,
+    headline=xpath(".//header//h1"),
+    byline=xpath("(.//header//p[has-class('e1jsehar1')])[1]"),
+    paragraphs=xpath(".//div[has-class('live-blog-post')]/p[not(has-class('e1jsehar1'))]"),
+    end_notes=xpath(".//div[has-class('bottom-of-article')]//strong"),
+    figures=xpath(".//div[has-class('live-blog-post')]//figure | ./header//figure"),
 )

@@ -1,19 +1,19 @@
 """The mobile-web article template (2014–2016, `meta sourceApp=mobileWeb`): `p.p-block` in
 `div.article-body`; columns name their columnist in a heading instead of a byline."""
 
-from newsbot.parsers.common import Markup, xpath
+from newsbot.parsers.common import Markup, story_containing, xpath
 
 MARKUP = Markup(
     era="mobile",
-    marker=xpath("//meta[@name='sourceApp' and (@content='mobileWeb' or @value='mobileWeb')]"),
-    headline=xpath("//article//header/h1"),
+    find_story=story_containing(".//div[has-class('article-body')]/p[has-class('p-block')]"),
+    headline=xpath(".//header/h1"),
     byline=xpath(
-        "//article//header//*[has-class('byline')]"
-        " | //div[has-class('article-body')]/figure[has-class('related-asset')]"
+        ".//header//*[has-class('byline')]"
+        " | .//div[has-class('article-body')]/figure[has-class('related-asset')]"
         "//figcaption/div[has-class('heading')]"
     ),
-    paragraphs=xpath("//div[has-class('article-body')]/p[has-class('p-block')]"),
-    end_notes=xpath("//div[has-class('article-body')]/div[has-class('story-footer')]//p"),
+    paragraphs=xpath(".//div[has-class('article-body')]/p[has-class('p-block')]"),
+    end_notes=xpath(".//div[has-class('article-body')]/div[has-class('story-footer')]//p"),
     # Its figures are columnist headshots and promos, not article images.
-    figures=xpath("//div[has-class('article-body')]/figure[not(has-class('related-asset'))]"),
+    figures=xpath(".//div[has-class('article-body')]/figure[not(has-class('related-asset'))]"),
 )

@@ -1,16 +1,28 @@
 """Pages from 2021 on: the React body of 2018–2020 plus `data-testid` hooks
 (`h1[data-testid=headline]`, `div[data-testid=companionColumn-N]`)."""
 
-from newsbot.parsers.common import Markup, xpath
+from lxml import html
+
+from newsbot.parsers.common import Landmarks, Markup, enclosing_story, xpath
 from newsbot.parsers.nyt_react import BODY_SECTION, BOTTOM_NOTES, COLUMN_PARAGRAPHS, STORY_FIGURES
+
+HEADLINE = "h1[@data-testid='headline' or @data-test-id='headline']"
+
+
+def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+    for heading in landmarks.headings:
+        if "headline" in (heading.get("data-testid"), heading.get("data-test-id")):
+            return enclosing_story(heading)
+    return None
+
 
 MARKUP = Markup(
     era="testid",
-    marker=xpath("(//h1[@data-testid='headline' or @data-test-id='headline'])[1]"),
-    headline=xpath("//h1[@data-testid='headline' or @data-test-id='headline']"),
+    find_story=find_story,
+    headline=xpath(".//" + HEADLINE),
     byline=xpath(
-        "//article[@id='story']/header//p[has-class('e1jsehar1') or @itemprop='author creator']"
-        " | //article[@id='story']/header//div[@data-testid='byline']"
+        "(.//header//p[has-class('e1jsehar1') or @itemprop='author creator']"
+        " | .//header//div[@data-testid='byline'])[1]"
     ),
     paragraphs=xpath(
         BODY_SECTION + "//div[starts-with(@data-testid, 'companionColumn')]/div/p"

@@ -1,16 +1,16 @@
 """The 2018 "vi" transition: React with CSS-module class names (`Story-story--2QyGh`) and no
 `section[name=articleBody]`; paragraphs sit directly in `div.StoryBodyCompanionColumn > div`."""
 
-from newsbot.parsers.common import Markup, xpath
+from newsbot.parsers.common import Markup, story_containing, xpath
 
 MARKUP = Markup(
     era="vi2018",
-    marker=xpath("(//article[@id='story']//div[contains(@class, 'StoryBodyCompanionColumn')])[1]"),
-    headline=xpath("//article[@id='story']//h1"),
-    byline=xpath("//article[@id='story']//p[contains(normalize-space(.), 'By ')][1]"),
-    paragraphs=xpath("//div[contains(@class, 'StoryBodyCompanionColumn')]/div/p"),
+    find_story=story_containing(".//div[contains(@class, 'StoryBodyCompanionColumn')]"),
+    headline=xpath(".//h1"),
+    byline=xpath("(.//header//p[starts-with(normalize-space(.), 'By ')])[1]"),
+    paragraphs=xpath(".//div[contains(@class, 'StoryBodyCompanionColumn')]/div/p"),
     end_notes=xpath(
-        "//div[has-class('bottom-of-article')]//strong | //div[has-class('bottom-of-article')]//p"
+        ".//div[has-class('bottom-of-article')]//strong | .//div[has-class('bottom-of-article')]//p"
     ),
-    figures=xpath("//article[@id='story']//figure"),
+    figures=xpath(".//figure"),
 )

@@ -76,12 +76,17 @@ LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {
     "newsbot.pipelines.clean.CleanPipeline": 100,
     "newsbot.pipelines.validate.ValidatePipeline": 200,
+    "newsbot.pipelines.dedupe.DedupePipeline": 300,
     "newsbot.pipelines.index.IndexPipeline": 400,
 }
 # Extra body lines to remove as boilerplate, besides the built-in ones (clean.BOILERPLATE).
 NEWSBOT_CLEAN_BOILERPLATE: list[str] = []
 # Warn when a field's completeness falls by at least this share (0..1) since the last crawl.
 NEWSBOT_VALIDATE_COMPLETENESS_DROP = 0.25
+# Near-duplicates (MinHash Jaccard estimate of word 3-shingles >= threshold) are flagged with
+# near_duplicate_of ("keep") or dropped ("drop"). Exact copies under other URLs are always dropped.
+NEWSBOT_DEDUPE_NEAR = "keep"
+NEWSBOT_DEDUPE_NEAR_THRESHOLD = 0.8
 # Commit the index every this many items, or when the oldest uncommitted item is this old (s);
 # a crash loses at most that batch. Items reach the feed only after their batch is committed.
 NEWSBOT_INDEX_COMMIT_ITEMS = 100

@@ -80,7 +80,11 @@ class IndexPipeline:
         self._timer.start(_TICK_SECONDS, now=False)
 
     async def process_item(self, item: Any) -> Any:
-        outcome = self.writer.put(ItemAdapter(item).asdict())
+        adapter = ItemAdapter(item)
+        data = adapter.asdict()
+        outcome = self.writer.put(data)
+        # The writer merged in the alternates already stored; the feed should list them too.
+        adapter["alternates"] = data["alternates"]
         self._inc_stat(f"newsbot/index/{outcome}")
         if self._oldest is None:
             self._oldest = time.monotonic()

@@ -143,12 +143,18 @@ class ArchiveWriter:
         history = History.from_json(stored["history"]) if stored and "history" in stored else None
         if previous is not None:
             item["alternates"] = _merged(previous.get("alternates"), item.get("alternates"))
+        for alternate in item.get("alternates") or []:
+            # A document that becomes an alternate hands its own alternates over.
+            retiring = self.stored(alternate) if alternate != url else None
+            if retiring is not None:
+                inherited = document_to_item(retiring).get("alternates")
+                item["alternates"] = _merged(item["alternates"], inherited)
+        item["alternates"] = [a for a in item.get("alternates") or [] if a != url]
         history, outcome = record(history, previous, item, seen_at)
         self._queue(item, history)
-        for alternate in item.get("alternates") or []:
-            if alternate != url:
-                self._pending.pop(alternate, None)
-                self._retired.add(alternate)
+        for alternate in item["alternates"]:
+            self._pending.pop(alternate, None)
+            self._retired.add(alternate)
         return outcome
 
     def add_alternate(self, url: str, alternate: str) -> bool:

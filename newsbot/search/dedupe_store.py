@@ -1,0 +1,263 @@
+"""The de-duplication state on disk: which URL carries which content, and SimHash bands to find
+near-duplicates, in SQLite beside the index (`newsbot-dedupe.sqlite3`).
+
+Nothing is held in memory per article: lookups are indexed SQLite queries and the page cache is
+capped, so memory stays flat at a million articles (see bench/bench_dedupe_memory.py).
+
+Near-duplicates: MinHash over word 3-shingles (64 values of 32 bits, one 256-byte signature per
+article), and LSH banding: 16 bands of 4 values, each band hashed into the `bands` table. Texts
+with Jaccard similarity 0.8 share a band with probability 0.9998, unrelated articles (≈0.02)
+almost never; candidates are then checked against the signature. (A 64-bit SimHash was measured
+first and missed half of the near-copies at a Hamming radius that its band lookup can afford.)
+
+The index is the source of truth. The store is committed right after each index commit (all it
+holds then is in the index, because the index pipeline commits every item the de-duplication
+passed before that moment) and rolled back otherwise; `reconcile` repairs the one gap, a kill
+between the two commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import re
+import sqlite3
+import time
+from array import array
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from whoosh import index
+from whoosh.query import DateRange
+
+from newsbot.search.schema import document_to_item
+
+STORE_FILE = "newsbot-dedupe.sqlite3"
+PERMUTATIONS = 64
+BANDS = 16
+_ROWS = PERMUTATIONS // BANDS
+# Page cache per connection, KiB (negative cache_size): bounds memory however big the store.
+_CACHE_KIB = 8192
+_WORD = re.compile(r"\w+")
+_SHINGLE = 3
+# Universal hashing (a*x + b) mod a Mersenne prime stands in for 64 random permutations; fixed
+# seeds, because signatures stored by one crawl are compared with the next crawl's.
+_PRIME = (1 << 61) - 1
+_rng = random.Random(20261127)
+_PERMS = tuple((_rng.randrange(1, _PRIME), _rng.randrange(_PRIME)) for _ in range(PERMUTATIONS))
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,     -- first 8 bytes of sha256(url), signed: no second copy of the URL
+    url TEXT NOT NULL,
+    content_hash BLOB NOT NULL, -- first 16 bytes of the sha256 content_hash: enough to compare
+    signature BLOB NOT NULL,    -- MinHash, PERMUTATIONS unsigned 32-bit values
+    seen_at REAL NOT NULL       -- unix time this row was last written
+);
+CREATE INDEX IF NOT EXISTS articles_by_content ON articles (content_hash);
+CREATE TABLE IF NOT EXISTS bands (
+    band INTEGER NOT NULL,
+    value INTEGER NOT NULL,     -- hash of the band's values, signed 64-bit
+    id INTEGER NOT NULL,
+    PRIMARY KEY (band, value, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases (
+    alternate TEXT PRIMARY KEY, -- a URL that carried a stored article's content
+    url TEXT NOT NULL,
+    seen_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+"""
+
+
+class Known(NamedTuple):
+    url: str
+    signature: bytes
+
+
+def _hash64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+def minhash(text: str) -> bytes:
+    """MinHash signature of the lower-cased word 3-shingles of `text`."""
+    words = _WORD.findall(text.lower())
+    shingles = {" ".join(words[i : i + _SHINGLE]) for i in range(max(1, len(words) - 2))}
+    hashes = [_hash64(s.encode()) for s in shingles]
+    # Keeping the low 32 bits of each minimum halves the size; equal by chance once in 4e9.
+    values = array("I", (min((a * h + b) % _PRIME for h in hashes) & 0xFFFFFFFF for a, b in _PERMS))
+    return values.tobytes()
+
+
+def similarity(first: bytes, second: bytes) -> float:
+    """Estimated Jaccard similarity of the texts behind two signatures."""
+    a, b = array("I", first), array("I", second)
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def band_values(signature: bytes) -> list[int]:
+    """One signed 64-bit key per band of `_ROWS` signature values."""
+    width = 4 * _ROWS
+    return [_signed(_hash64(signature[i * width : (i + 1) * width])) for i in range(BANDS)]
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def url_key(url: str) -> int:
+    return _signed(int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big"))
+
+
+def _content_key(content_hash: str) -> bytes:
+    return bytes.fromhex(content_hash)[:16]
+
+
+class DedupeStore:
+    """URL → content and SimHash, content → URL, alternate → URL; one SQLite file."""
+
+    def __init__(self, path: Path, threshold: float = 0.8) -> None:
+        self.path = Path(path)
+        self.threshold = threshold
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> DedupeStore:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we open and end transactions ourselves, in step with the index.
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("BEGIN")
+
+    def close(self) -> None:
+        """Close without committing: what was not committed was not confirmed by the index."""
+        if self._db is not None:
+            self._db.rollback()
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("DedupeStore is not open")
+        return self._db
+
+    def commit(self) -> None:
+        """Make everything so far durable, and mark it confirmed by the index."""
+        self._set_meta("synced_at", time.time())
+        self.db.commit()
+        self.db.execute("BEGIN")
+
+    def get(self, url: str) -> Known | None:
+        row = self.db.execute(
+            "SELECT url, signature FROM articles WHERE id = ? AND url = ?", (url_key(url), url)
+        ).fetchone()
+        return Known(*row) if row else None
+
+    def url_for_content(self, content_hash: str) -> str | None:
+        row = self.db.execute(
+            "SELECT url FROM articles WHERE content_hash = ? ORDER BY seen_at LIMIT 1",
+            (_content_key(content_hash),),
+        ).fetchone()
+        return row[0] if row else None
+
+    def primary_for(self, alternate: str) -> str | None:
+        row = self.db.execute(
+            "SELECT url FROM aliases WHERE alternate = ?", (alternate,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def near(self, signature: bytes, exclude: str) -> tuple[str, float] | None:
+        """The stored URL (not `exclude`) most similar to `signature`, at least `threshold`."""
+        best: tuple[str, float] | None = None
+        seen: set[int] = set()
+        for band, value in enumerate(band_values(signature)):
+            rows = self.db.execute(
+                "SELECT a.id, a.url, a.signature FROM bands b JOIN articles a ON a.id = b.id"
+                " WHERE b.band = ? AND b.value = ?",
+                (band, value),
+            )
+            for key, url, other in rows:
+                if key in seen or url == exclude:
+                    continue
+                seen.add(key)
+                score = similarity(signature, other)
+                if score >= self.threshold and (best is None or score > best[1]):
+                    best = (url, score)
+        return best
+
+    def remember(self, url: str, content_hash: str, signature: bytes) -> None:
+        key = url_key(url)
+        self.db.execute(
+            "INSERT OR REPLACE INTO articles (id, url, content_hash, signature, seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, url, _content_key(content_hash), signature, time.time()),
+        )
+        self.db.execute("DELETE FROM bands WHERE id = ?", (key,))
+        self.db.executemany(
+            "INSERT INTO bands (band, value, id) VALUES (?, ?, ?)",
+            [(band, value, key) for band, value in enumerate(band_values(signature))],
+        )
+
+    def forget(self, url: str) -> None:
+        key = url_key(url)
+        self.db.execute("DELETE FROM articles WHERE id = ?", (key,))
+        self.db.execute("DELETE FROM bands WHERE id = ?", (key,))
+
+    def add_alias(self, alternate: str, url: str) -> None:
+        """`alternate` is another address of `url`; aliases of `alternate` move to `url` too."""
+        now = time.time()
+        self.db.execute(
+            "UPDATE aliases SET url = ?, seen_at = ? WHERE url = ?", (url, now, alternate)
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO aliases (alternate, url, seen_at) VALUES (?, ?, ?)",
+            (alternate, url, now),
+        )
+
+    def reconcile(self, index_dir: Path, margin: float = 3600.0) -> int:
+        """Add what the index committed but the store did not; return how many articles.
+
+        The store commits right after the index, so a kill between the two commits leaves the
+        index ahead. Documents last seen since shortly before the store's last commit are
+        checked (`margin` absorbs clock differences between crawl time and commit time).
+        """
+        if not index.exists_in(str(index_dir)):
+            return 0
+        synced_at = float(self._get_meta("synced_at", 0.0))
+        since = dt.datetime.fromtimestamp(max(0.0, synced_at - margin), dt.UTC)
+        added = 0
+        with index.open_dir(str(index_dir)).searcher() as searcher:
+            query = DateRange("last_seen", since.replace(tzinfo=None), None)
+            for hit in searcher.search(query, limit=None):
+                item = document_to_item(hit.fields())
+                if not item.get("content_hash") or self.get(item["url"]) is not None:
+                    continue
+                self.remember(item["url"], item["content_hash"], minhash(item.get("body") or ""))
+                for alternate in item.get("alternates") or []:
+                    self.forget(alternate)
+                    self.add_alias(alternate, item["url"])
+                added += 1
+        self.commit()
+        return added
+
+    def stats(self) -> dict[str, Any]:
+        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        aliases = self.db.execute("SELECT count(*) FROM aliases").fetchone()[0]
+        return {"articles": articles, "aliases": aliases}
+
+    def _get_meta(self, key: str, default: Any) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

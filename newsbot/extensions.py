@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 front_seen = object()
 
 FOUND_STAT = "newsbot/discovery/articles_found"
+PARSED_STAT = "newsbot/articles/parsed"
 
 
 def _utc_iso(when: datetime) -> str:
@@ -126,8 +127,11 @@ class ZeroArticleAlarm:
         return ext
 
     def _found(self) -> int:
+        """Articles discovered, or else parsed: a JOBDIR resume fetches queued articles without
+        reading any discovery page again, and that is not a crawl that found nothing."""
         assert self.crawler is not None and self.crawler.stats is not None
-        return int(self.crawler.stats.get_value(FOUND_STAT, 0) or 0)
+        stats = self.crawler.stats
+        return int(stats.get_value(FOUND_STAT, 0) or stats.get_value(PARSED_STAT, 0) or 0)
 
     def spider_idle(self, spider: Spider) -> None:
         # Idle means nothing left to do. Closing with our own reason puts it in `finish_reason`,

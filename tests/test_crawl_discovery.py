@@ -117,6 +117,74 @@ def feeds(runner: Runner) -> list[Path]:
     return sorted(p for p in runner.feed_dir.glob("americas-*.jsonl") if "fronts" not in p.name)
 
 
+# --- spider wiring without a crawl -------------------------------------------------------------
+
+
+def test_named_spiders_are_generated_from_the_sections_data() -> None:
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    from newsbot.sites import SECTIONS
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    assert set(loader.list()) == {"section", *SECTIONS}
+    americas = loader.load("americas")
+    assert (americas.section_path, americas.rss_name) == ("world/americas", "Americas")
+
+
+def test_section_spider_arguments() -> None:
+    from newsbot.spiders.section import SectionSpider
+
+    spider = SectionSpider(path="/world/europe/", state_path=None)
+    assert (spider.section_path, spider.rss_name, spider.refetch_all) == (
+        "world/europe",
+        "Europe",
+        False,
+    )
+    assert SectionSpider(path="us", rss="", refetch="all").discover_rss is False
+    assert SectionSpider(path="us", refetch="all").refetch_all
+    with pytest.raises(ValueError, match="section"):
+        SectionSpider()
+    with pytest.raises(ValueError, match="refetch"):
+        SectionSpider(path="us", refetch="some")
+
+
+def test_default_feed_only_when_no_feed_was_asked_for(tmp_path: Path) -> None:
+    from scrapy.settings import Settings
+
+    from newsbot.spiders.section import add_default_feed
+
+    plain = Settings({"NEWSBOT_FEED_DIR": str(tmp_path)})
+    add_default_feed(plain)
+    [(uri, options)] = plain.getdict("FEEDS").items()
+    assert uri == str(tmp_path / "%(name)s-%(time)s.jsonl")
+    assert options == {"format": "jsonlines", "encoding": "utf-8"}
+
+    # `-O out.jsonl` sets FEEDS at "cmdline" priority before update_settings runs.
+    cli = Settings({"NEWSBOT_FEED_DIR": str(tmp_path)})
+    cli.set("FEEDS", {"out.jsonl": {"format": "jsonlines", "overwrite": True}}, "cmdline")
+    add_default_feed(cli)
+    assert list(cli.getdict("FEEDS")) == ["out.jsonl"]
+
+    off = Settings({"NEWSBOT_FEED_DIR": ""})
+    add_default_feed(off)
+    assert off.getdict("FEEDS") == {}
+
+
+def test_snapshots_go_beside_the_feed(tmp_path: Path) -> None:
+    from scrapy.settings import Settings
+
+    from newsbot.extensions import feed_dir_from
+
+    assert feed_dir_from(Settings({"NEWSBOT_FEED_DIR": "feeds"})) == Path("feeds")
+    out = Settings({"FEEDS": {str(tmp_path / "out" / "a.jsonl"): {}}, "NEWSBOT_FEED_DIR": "x"})
+    assert feed_dir_from(out) == tmp_path / "out"
+    uri = Settings({"FEEDS": {(tmp_path / "b.jsonl").as_uri(): {}}})
+    assert feed_dir_from(uri) == tmp_path
+    stdout = Settings({"FEEDS": {"stdout:": {}}, "NEWSBOT_FEED_DIR": "feeds"})
+    assert feed_dir_from(stdout) == Path("feeds")
+
+
 # --- first crawl ------------------------------------------------------------------------------
 
 
@@ -221,3 +289,29 @@ def test_zero_articles_is_loud(runner: Runner) -> None:
     assert "'finish_reason': 'no_articles'" in crawl.log
     assert "'newsbot/crawl/zero_articles': 1" in crawl.log
     assert crawl.article_paths() == []
+
+
+# --- JOBDIR pause and resume ------------------------------------------------------------------
+
+
+def test_jobdir_pause_and_resume(tmp_path: Path) -> None:
+    with SampleSiteServer(root=SITE_DIR) as server:
+        server.redirect(MOVED, server.url + MOVED_TO)
+        runner = Runner(server, tmp_path)
+        job = ("-s", f"JOBDIR={tmp_path / 'job'}", "-s", "CONCURRENT_REQUESTS=1")
+        # Stop early, the way Ctrl-C or a closespider limit would, with articles still queued.
+        paused = runner.crawl(*job, "-s", "CLOSESPIDER_PAGECOUNT=6")
+        assert paused.returncode == 0, paused.log[-3000:]
+        assert "'finish_reason': 'closespider_pagecount'" in paused.log
+        resumed = runner.crawl(*job)
+        assert resumed.returncode == 0, resumed.log[-3000:]
+        assert "Resuming crawl" in resumed.log
+        assert "'finish_reason': 'finished'" in resumed.log
+        assert "'scheduler/unserializable'" not in paused.log + resumed.log
+    before = [urlsplit(p).path for p in paused.article_paths()]
+    after = [urlsplit(p).path for p in resumed.article_paths()]
+    assert after, "the resumed crawl fetched the queued articles"
+    assert not set(before) & set(after)  # nothing fetched twice
+    assert {urlsplit(p).path for p in resumed.requests}.isdisjoint(
+        DISCOVERY_PAGES - {"/robots.txt"}
+    )

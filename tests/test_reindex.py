@@ -9,6 +9,7 @@ import pytest
 from test_search_fixtures import ARTICLES, build_index, cli, json_lines, make_item, write_feed
 
 from newsbot.search.reindex import reindex
+from newsbot.search.searcher import open_searcher
 from newsbot.terminal import Progress
 
 
@@ -111,3 +112,13 @@ def test_progress_bar_only_on_a_terminal(capsys, tmp_path):
     piped = io.StringIO()
     reindex([feed], tmp_path / "ix3", progress=Progress(0, "indexing", stream=piped))
     assert piped.getvalue() == ""
+
+
+def test_two_processes_replace_an_existing_index(tmp_path):
+    # Enough documents that Whoosh hands batches to the second process.
+    items = [make_item(f"n{i}", f"Story {i}", "2017-01-01T00:00:00Z", "words") for i in range(450)]
+    index_dir = build_index(tmp_path / "ix")
+    report = reindex([write_feed(tmp_path / "feed.jsonl", items)], index_dir, procs=2)
+    assert report.documents == 450
+    with open_searcher(index_dir) as searcher:
+        assert searcher.doc_count() == 450

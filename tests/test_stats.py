@@ -55,3 +55,11 @@ def test_missing_index(capsys, tmp_path):
     code, out, err = cli(capsys, "stats", "--index", str(tmp_path / "none"))
     assert code == 1 and out == ""
     assert "no index at" in err and "Traceback" not in err
+
+
+def test_last_crawl_comes_from_the_crawl_record_when_there_is_one(capsys, tmp_path):
+    index_dir = build_index(tmp_path / "ix")
+    state = {"last_finished_crawl": {"finished_at": "2017-04-01T08:00:00Z", "status": "finished"}}
+    (index_dir / "newsbot-crawl.json").write_text(json.dumps(state), encoding="utf-8")
+    _, out, _ = cli(capsys, "stats", "--json", "--index", str(index_dir))
+    assert json.loads(out)["last_crawl"] == "2017-04-01T08:00:00Z"

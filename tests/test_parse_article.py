@@ -1,0 +1,99 @@
+"""parse_article on pages written in each NYT markup era's shape (tests/fixtures/articles)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsbot.items import ARTICLE_FIELDS
+from newsbot.parsers import NotAnArticle, ParseError, parse_article
+
+FIXTURES = Path(__file__).parent / "fixtures" / "articles"
+PAGES = sorted(path.stem for path in FIXTURES.glob("*.html"))
+
+
+def expected(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def extract(name: str) -> dict:
+    want = expected(name)
+    return dict(parse_article((FIXTURES / f"{name}.html").read_bytes(), want["source_url"]))
+
+
+def test_every_era_has_a_fixture() -> None:
+    assert {"legacy", "vi2018", "react", "testid", "interactive", "live"} <= set(PAGES)
+
+
+@pytest.mark.parametrize("field", list(ARTICLE_FIELDS))
+@pytest.mark.parametrize("name", PAGES)
+def test_field_matches_expected(name: str, field: str) -> None:
+    assert extract(name)[field] == expected(name)[field]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_item_has_every_contract_field(name: str) -> None:
+    assert set(extract(name)) == set(ARTICLE_FIELDS)
+
+
+def test_text_and_bytes_give_the_same_item() -> None:
+    page = (FIXTURES / "testid.html").read_bytes()
+    assert parse_article(page) == parse_article(page.decode("utf-8"))
+
+
+def test_non_utf8_bytes_are_decoded_by_declared_charset() -> None:
+    page = (FIXTURES / "legacy.html").read_text(encoding="utf-8")
+    latin = page.replace("utf-8", "windows-1252").replace("—", "-").replace("“", '"')
+    latin = latin.replace("”", '"').replace("’", "'").replace("VARNUM", "VÁRNUM")
+    item = parse_article(latin.encode("cp1252"))
+    assert item["authors"] == ["Odessa Várnum", "Tobias McQuill"]
+    assert item["byline"] == "By ODESSA VÁRNUM and TOBIAS McQUILL"
+    assert item["body"].startswith("HARBORVIEW, N.Y. - The horn")
+
+
+def test_truncated_page_still_gives_what_it_has() -> None:
+    page = (FIXTURES / "react.html").read_bytes()
+    cut = page[: page.index(b"Every evening at dusk")]
+    item = parse_article(cut)
+    assert item["headline"] == "The Lighthouse Keepers Who Refuse to Retire"
+    assert item["body"].startswith("The Coast Guard automated")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"",
+        b"   \n",
+        "",
+        b"<html><body><p>Nothing to see here.</p></body></html>",
+        b"\xff\xfe\x00garbage\x00\x81\x8d",
+        b'<?xml version="1.0"?><rss><channel><title>Feed</title></channel></rss>',
+    ],
+)
+def test_not_an_article(page: str | bytes) -> None:
+    with pytest.raises(NotAnArticle):
+        parse_article(page)
+
+
+def test_section_front_and_homepage_are_not_articles() -> None:
+    front = """<html><head><meta property="og:type" content="website">
+    <script type="application/ld+json">{"@type": "CollectionPage", "mainEntity":
+    {"@type": "ItemList", "itemListElement": []}}</script></head><body>
+    <section id="collection-highlights-container"><ol><li><article><h2><a href="/a">A</a></h2>
+    <p>Summary</p></article></li></ol></section></body></html>"""
+    with pytest.raises(NotAnArticle):
+        parse_article(front)
+
+
+def test_not_an_article_is_a_parse_error() -> None:
+    assert issubclass(NotAnArticle, ParseError)
+
+
+def test_url_falls_back_to_the_given_url() -> None:
+    page = (FIXTURES / "live.html").read_text(encoding="utf-8")
+    bare = page.replace('rel="canonical"', 'rel="nothing"').replace("og:url", "og:nothing")
+    bare = bare.replace('"url":', '"nourl":')
+    item = parse_article(bare, "http://nytimes.com/live/2023/04/02/us/riverside-flooding?smid=x")
+    assert item["url"] == "https://www.nytimes.com/live/2023/04/02/us/riverside-flooding"

@@ -100,3 +100,11 @@ def test_export_errors(capsys, index_dir, tmp_path):
     assert code == 2 and "unknown field 'foo'" in err
     code, _, err = cli(capsys, "export", "--index", str(tmp_path / "none"))
     assert code == 1 and "scrapy crawl americas" in err
+
+
+def test_export_into_a_missing_directory_is_one_line(capsys, index_dir, tmp_path):
+    code, _, err = cli(
+        capsys, "export", "--index", str(index_dir), "-o", str(tmp_path / "x/y.jsonl")
+    )
+    assert code == 1
+    assert "cannot write" in err and len(err.strip().splitlines()) == 1

@@ -122,3 +122,11 @@ def test_two_processes_replace_an_existing_index(tmp_path):
     assert report.documents == 450
     with open_searcher(index_dir) as searcher:
         assert searcher.doc_count() == 450
+
+
+def test_index_path_that_is_a_file(capsys, tmp_path):
+    feed = write_feed(tmp_path / "feed.jsonl", ARTICLES)
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    code, _, err = cli(capsys, "reindex", str(feed), "--index", str(blocker / "ix"))
+    assert code == 1 and "cannot create the index" in err

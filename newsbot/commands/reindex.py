@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--procs",
         type=int,
         default=min(2, os.cpu_count() or 1),
+        metavar="N",
         help="indexing processes (default: 2 if there are 2 cores; ~1.7x faster than 1)",
     )
 

@@ -60,8 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_index_argument(parser)
     add_filter_arguments(parser)
     parser.add_argument("--sort", choices=SORTS, default="relevance", help="order of hits")
-    parser.add_argument("--limit", type=_positive, default=10, help="hits per page (default 10)")
-    parser.add_argument("--page", type=_positive, default=1, help="page to show (default 1)")
+    parser.add_argument(
+        "--limit", type=_positive, default=10, metavar="N", help="hits per page (default 10)"
+    )
+    parser.add_argument(
+        "--page", type=_positive, default=1, metavar="N", help="page to show (default 1)"
+    )
     parser.add_argument(
         "--facets", action="store_true", help="also count matches by section, author and month"
     )

@@ -18,6 +18,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.searching import Searcher
 
+from newsbot.errors import NewsbotError
 from newsbot.search.query import Filters, parse_query
 from newsbot.search.schema import document_to_item
 from newsbot.terminal import json_line
@@ -42,7 +43,12 @@ def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
         sys.stdout.flush()
         return count
     directory = output.resolve().parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=directory)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=directory)
+    except OSError as error:
+        raise NewsbotError(
+            f"cannot write {output}: {error.strerror}", hint="check that its directory exists"
+        ) from None
     try:
         count = 0
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

@@ -106,7 +106,10 @@ def _open_for_rebuild(index_dir: Path) -> tuple[index.Index, bool]:
         if existing.schema == SCHEMA:
             return existing, True
         existing.close()
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NewsbotError(f"cannot create the index at {index_dir}: {error.strerror}") from None
     return index.create_in(str(index_dir), SCHEMA), False
 
 

@@ -111,7 +111,7 @@ def is_article_url(url: str, domain: str = SITE_DOMAIN) -> bool:
 
 # NYT en Español and friends put a language folder in front of the dated path (/es/2022/01/...).
 _LANG_DATED_ARTICLE = re.compile(r"^/[a-z]{2}(?:/\d{4}/\d{2}/\d{2}/(?:[\w.-]+/)*[\w.%-]+\.html)$")
-_SECTION_PATH = re.compile(r"^/\d{4}/\d{2}/\d{2}/(?P<rest>.+)$")
+_SECTION_PATH = re.compile(r"^(?:/interactive|/live)?/\d{4}/\d{2}/\d{2}/(?P<rest>.+)$")
 
 
 def is_discoverable_article(url: str, domain: str = SITE_DOMAIN) -> bool:
@@ -136,7 +136,8 @@ def request_url(url: str) -> str:
 
 def in_section(url: str, section_path: str) -> bool:
     """True for dated article paths under the section, e.g. `/2024/05/01/world/americas/x.html`
-    for `world/americas` (a site-wide sitemap lists every section)."""
+    (or `/live/2024/05/01/world/americas/...`) for `world/americas`: a site-wide sitemap lists
+    every section."""
     match = _SECTION_PATH.match(urlsplit(url).path)
     if not match:
         return False

@@ -79,7 +79,10 @@ def test_strip_tracking_is_case_insensitive() -> None:
         (f"{SITE}/2026/01/05/world/americas/x.html", "world", True),
         (f"{SITE}/2026/01/05/world/americasx/x.html", "world/americas", False),
         (f"{SITE}/2026/01/05/us/politics/x.html", "world/americas", False),
-        (f"{SITE}/interactive/2026/01/05/world/americas/x.html", "world/americas", False),
+        (f"{SITE}/interactive/2026/01/05/world/americas/x.html", "world/americas", True),
+        (f"{SITE}/live/2026/01/05/world/americas/storm", "world/americas", True),
+        (f"{SITE}/live/2026/01/05/us/storm", "world/americas", False),
+        (f"{SITE}/interactive/2026/world/americas/x.html", "world/americas", False),
     ],
 )
 def test_in_section(url: str, section: str, expected: bool) -> None:

@@ -16,6 +16,10 @@ import hashlib
 import json
 from typing import Any
 
+from whoosh.searching import Searcher
+
+from newsbot.search.schema import document_to_item
+
 VERSION_FIELDS = ("headline", "byline", "authors", "content_hash")
 
 
@@ -110,3 +114,17 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[str]]:
             # The ---/+++ header names are the same for every part; the caller labels the part.
             changes[name] = lines[2:]
     return changes
+
+
+def find(searcher: Searcher, url: str) -> tuple[History, dict[str, Any]] | None:
+    """The history and current item of the article stored under `url` or with it as an
+    alternate; None if the index has neither."""
+    stored = searcher.document(url=url) or searcher.document(alternates=url)
+    if stored is None:
+        return None
+    item = document_to_item(stored)
+    if "history" in stored:
+        return History.from_json(stored["history"]), item
+    # Documents indexed without the crawl pipelines (e.g. `newsbot reindex`) have one version.
+    seen = item.get("crawled_at") or ""
+    return History(first_seen=seen, last_seen=seen, current_since=seen), item

@@ -182,8 +182,13 @@ _NAME_SEPARATORS = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
 
 
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
+
+
 def _byline(container: html.HtmlElement, markup: Markup, meta: dict[str, list[str]]) -> str | None:
-    shown = clean(" ".join(text_of(element) for element in markup.byline(container)))
+    # Text pieces are joined with spaces: 2021 bylines put "By" in its own span with no space.
+    pieces = (piece for element in markup.byline(container) for piece in element.itertext())
+    shown = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", clean(" ".join(pieces)))
     return shown or clean(first_meta(meta, "byl")) or None
 
 
@@ -366,9 +371,20 @@ _CONTRIBUTORS = re.compile(
 _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note)\b", re.IGNORECASE)
 
 
+# For pages whose era path finds no paragraph (a template variant no era module knows yet):
+# paragraphs of the story outside its furniture, so such a page still yields an item.
+_ANY_PARAGRAPH = xpath(
+    ".//p[not(ancestor::figure or ancestor::aside or ancestor::header or ancestor::nav"
+    " or ancestor::footer or ancestor::form)]"
+)
+
+
 def _body(container: html.HtmlElement, markup: Markup) -> list[str]:
     paragraphs = [text_of(p) for p in markup.paragraphs(container)]
     kept = [text for text in paragraphs if _is_body_text(text)]
+    if not kept:
+        kept = [text_of(p) for p in _ANY_PARAGRAPH(container)]
+        kept = [text for text in kept if _is_body_text(text) and len(text.split()) > 5]
     return kept + _end_notes(markup.end_notes(container))
 
 
@@ -383,11 +399,13 @@ def _end_notes(candidates: list[html.HtmlElement]) -> list[str]:
     for element in candidates:
         if element in consumed:
             continue
+        text = text_of(element)
         if element.tag in {"strong", "b"}:
-            if _CORRECTION_LABEL.match(text_of(element)):
+            if _CORRECTION_LABEL.match(text) and element.getparent() not in consumed:
                 notes.append(_correction(element, consumed))
-        elif _CONTRIBUTORS.search(text_of(element)) and _is_body_text(text_of(element)):
-            notes.append(text_of(element))
+        elif _CORRECTION_LABEL.match(text) or (_CONTRIBUTORS.search(text) and _is_body_text(text)):
+            consumed.add(element)
+            notes.append(text)
     return [note for note in notes if note]
 
 

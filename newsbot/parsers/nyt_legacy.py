@@ -2,16 +2,21 @@
 
 from newsbot.parsers.common import Markup, story_containing, xpath
 
+# `p[itemprop=articleBody]` is what pages from before the 2014 redesign used.
+BODY_PARAGRAPHS = (
+    ".//p[has-class('story-body-text') or has-class('g-body') or @itemprop='articleBody']"
+)
+
 MARKUP = Markup(
     era="legacy",
-    find_story=story_containing(".//p[has-class('story-body-text') or has-class('g-body')]"),
+    find_story=story_containing(BODY_PARAGRAPHS),
     headline=xpath(
         ".//h1[@itemprop='headline' or @id='headline' or has-class('headline')"
-        " or has-class('story-heading')]"
+        " or has-class('story-heading') or has-class('articleHeadline')]"
     ),
     # The byline spans only: the surrounding `p.byline-dateline` also holds the date.
     byline=xpath("./header//span[has-class('byline')]"),
-    paragraphs=xpath(".//p[has-class('story-body-text') or has-class('g-body')]"),
+    paragraphs=xpath(BODY_PARAGRAPHS),
     end_notes=xpath(
         ".//div[has-class('story-addendum')]//strong"
         " | .//footer[has-class('story-footer')]//div[has-class('story-notes')]//p"

@@ -94,3 +94,22 @@ def test_broken_jsonld_and_empty_page() -> None:
     page = '<html><head><script type="application/ld+json">{not json</script></head></html>'
     assert parse_front(page, FRONT_URL) == []
     assert parse_front(b"", FRONT_URL) == []
+
+
+def test_embedded_collection_cards_fill_in_headlines() -> None:
+    # JSON-LD lists the story; its card sits in another collection block ("More in Opinion").
+    page = """<html><head><script type="application/ld+json">
+      {"@type":"CollectionPage","mainEntity":{"@type":"ItemList","itemListElement":[
+        {"@type":"ListItem","url":"https://www.nytimes.com/2026/02/02/opinion/tea.html",
+         "position":1}]}}</script></head>
+      <body><main><section><header><h2>More in Opinion</h2></header><ol><li><article>
+        <h2><span itemprop="name">A. Writer</span></h2>
+        <h2><a href="/2026/02/02/opinion/tea.html">Why Tea Beats Coffee</a></h2>
+        <p>An argument in three cups.</p>
+      </article></li></ol></section></main></body></html>"""
+    [entry] = parse_front(page, FRONT_URL)
+    assert (entry.headline, entry.summary, entry.block) == (
+        "Why Tea Beats Coffee",
+        "An argument in three cups.",
+        "jsonld",
+    )

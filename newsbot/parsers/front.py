@@ -5,7 +5,9 @@ Pure: takes the page (bytes or str) and its URL, returns plain dataclasses. Know
 - the collection template (2021 on): a JSON-LD `CollectionPage` whose `mainEntity` is an
   `ItemList`, the highlights block `section#collection-highlights-container` and the latest stream
   `section#stream-panel`;
-- legacy fronts (up to 2018): `section.highlights article.story` and `#latest-panel article.story`.
+- legacy fronts (up to 2018): `section.highlights article.story` and `#latest-panel article.story`;
+
+and any other `<article>` story card (embedded collections such as "More in Opinion").
 
 Every article link the front shows is kept, including stories promoted from other sections.
 """
@@ -110,6 +112,15 @@ def _cards(page: Selector) -> list[tuple[str, str, str | None, str | None]]:
                 continue
             headline = _text(_first(art, "h2 a", "h2", "h3"))
             cards.append((block, link.attrib["href"], headline, _text(_first(art, "p.summary"))))
+    # Any other story card (embedded collections such as "More in Opinion", package blocks):
+    # an <article> whose heading links somewhere. The blocks above come first, so their reading
+    # of a card wins; these add the cards no named block holds.
+    for art in page.css("article"):
+        link = _first(art, "h2 a[href]", "h3 a[href]", "h4 a[href]", "a[href]")
+        if link is None:
+            continue
+        headline = _text(_first(art, "h2 a", "h3 a", "h4 a", "h2", "h3"))
+        cards.append(("collection", link.attrib["href"], headline, _text(_first(art, "p"))))
     return cards
 
 

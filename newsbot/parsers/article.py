@@ -284,8 +284,9 @@ SECTION_NAMES = {
     "africa": "Africa",
     "americas": "Americas",
     "arts": "Arts",
-    "asia": "Asia",
+    "asia": "Asia Pacific",
     "australia": "Australia",
+    "automobiles": "Automobiles",
     "books": "Books",
     "briefing": "Briefing",
     "business": "Business",
@@ -296,6 +297,7 @@ SECTION_NAMES = {
     "design": "Art & Design",
     "economy": "Economy",
     "education": "Education",
+    "elections": "Elections",
     "energy-environment": "Energy & Environment",
     "es": "En español",
     "espanol": "En español",
@@ -303,6 +305,8 @@ SECTION_NAMES = {
     "fashion": "Fashion",
     "food": "Food",
     "health": "Health",
+    "insider": "Times Insider",
+    "jobs": "Jobs",
     "magazine": "Magazine",
     "media": "Media",
     "middleeast": "Middle East",
@@ -311,16 +315,21 @@ SECTION_NAMES = {
     "nyregion": "New York",
     "obituaries": "Obituaries",
     "opinion": "Opinion",
+    "personaltech": "Personal Tech",
     "politics": "Politics",
     "realestate": "Real Estate",
+    "review": "Book Review",
     "science": "Science",
     "smallbusiness": "Small Business",
+    "space": "Space & Cosmos",
     "sports": "Sports",
     "style": "Style",
+    "sunday": "Sunday Review",
     "t-magazine": "T Magazine",
     "technology": "Technology",
     "television": "Television",
     "theater": "Theater",
+    "tmagazine": "T Magazine",
     "travel": "Travel",
     "upshot": "The Upshot",
     "us": "U.S.",
@@ -508,6 +517,9 @@ def _language(
     return found.replace("_", "-").split("-")[0].lower() if found else None
 
 
+_OPINION_TYPES = ("op-ed", "opinion", "editorial", "column")
+
+
 def _kind(
     markup: Markup, meta: dict[str, list[str]], canonical: str | None, section: str | None
 ) -> str:
@@ -523,9 +535,9 @@ def _kind(
         return "live"
     if path.startswith("/interactive/") or "interactive" in page_type:
         return "interactive"
-    if "transcript" in page_type:
+    if "transcript" in page_type or "transcript" in path.rsplit("/", 1)[-1]:
         return "transcript"
-    if section == "Opinion" or "op-ed" in page_type or "opinion" in page_type:
+    if section == "Opinion" or any(word in page_type for word in _OPINION_TYPES):
         return "opinion"
     return "article"
 

@@ -100,21 +100,51 @@ def _highlighter() -> highlight.Highlighter:
     )
 
 
-def _snippet(hit: Hit, item: dict[str, Any]) -> str:
-    # clean() first: it removes control characters, so the only markers left are ours.
-    for name, text in (("body", item.get("body")), ("summary", item.get("summary"))):
-        text = clean(text)
-        if text:
+def _stem_pattern(q: wq.Query) -> re.Pattern[str] | None:
+    """Matches the start of any word whose stem the query searches the body for."""
+    stems = {text for name, text in q.iter_all_terms() if name == "body" and isinstance(text, str)}
+    if not stems:
+        return None
+    alternatives = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})", re.IGNORECASE)
+
+
+def _window(text: str, pattern: re.Pattern[str] | None) -> str:
+    """The part of `text` around the first likely match.
+
+    Highlighting re-analyses (stems) every word it is given, which cost ~3 ms per 1,000-word
+    article, so ten hits spent far more time on snippets than on the search. A stem is nearly
+    always a prefix of its words ("elect" of "election"), so a regex finds the spot cheaply.
+    """
+    match = pattern.search(text) if pattern else None
+    if match is None:
+        return text
+    start = max(0, match.start() - SNIPPET_CHARS // 2)
+    return text[start : match.start() + 3 * SNIPPET_CHARS]
+
+
+def _snippet(
+    hit: Hit, item: dict[str, Any], matched: set[str], pattern: re.Pattern[str] | None
+) -> str:
+    for name in ("body", "summary"):
+        if name not in matched:
+            continue  # nothing to highlight there, and analysing the text is the costly part
+        # clean() first: it removes control characters, so the only markers left are ours.
+        text = clean(item.get(name))
+        window = _window(text, pattern)
+        fragments = hit.highlights(name, text=window, top=2)
+        if not fragments and window is not text:
+            # The prefix guess was wrong (a stem like "happi"): analyse the whole text.
             fragments = hit.highlights(name, text=text, top=2)
-            if fragments:
-                return fragments
+        if fragments:
+            return fragments
     plain = clean(item.get("summary") or item.get("body"))
     return plain[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …" if len(plain) > SNIPPET_CHARS else plain
 
 
-def _to_hit(hit: Hit, scored: bool) -> SearchHit:
+def _to_hit(hit: Hit, scored: bool, pattern: re.Pattern[str] | None) -> SearchHit:
     item = document_to_item(hit.fields())
-    matched = {_FRIENDLY.get(name, name) for name, _ in hit.matched_terms()}
+    matched = {name for name, _ in hit.matched_terms()}
     return SearchHit(
         url=item["url"],
         headline=item.get("headline") or "",
@@ -122,8 +152,8 @@ def _to_hit(hit: Hit, scored: bool) -> SearchHit:
         authors=list(item.get("authors") or []),
         section=item.get("section"),
         score=round(hit.score, 3) if scored and hit.score is not None else None,
-        snippet=_snippet(hit, item),
-        matched_fields=sorted(matched),
+        snippet=_snippet(hit, item, matched, pattern),
+        matched_fields=sorted(_FRIENDLY.get(name, name) for name in matched),
     )
 
 
@@ -250,7 +280,8 @@ def search(
     )
     results.highlighter = _highlighter()
     total = len(results)
-    hits = [_to_hit(hit, scored=sort == "relevance") for hit in results[offset : offset + limit]]
+    pattern = _stem_pattern(q)
+    hits = [_to_hit(hit, sort == "relevance", pattern) for hit in results[offset : offset + limit]]
     return SearchResult(
         hits=hits,
         total=total,

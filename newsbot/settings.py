@@ -41,9 +41,6 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = False
-# AutoThrottle adapts the delay per download slot (per site host); keep each host to two requests.
-AUTOTHROTTLE_DEBUG = False
-RETRY_PRIORITY_ADJUST = -1
 
 # --- Discovery and navigation (spiders, mirroring, incremental state) ------------------------
 # After every built-in downloader middleware, so robots.txt, redirects, retries and compression

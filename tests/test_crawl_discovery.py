@@ -294,6 +294,27 @@ def test_zero_articles_is_loud(runner: Runner) -> None:
     assert crawl.article_paths() == []
 
 
+def test_missing_sources_are_reported(runner: Runner) -> None:
+    runner.server.remove("/section/world/americas")
+    try:
+        crawl = runner.crawl(
+            "-a", "rss=NoSuchFeed", "-s", "NEWSBOT_DISCOVER_SITEMAP=0", "-s", "FEEDS={}"
+        )
+    finally:
+        runner.server.reset()
+        runner.server.redirect(MOVED, runner.server.url + MOVED_TO)
+    assert "/services/xml/rss/nyt/NoSuchFeed.xml" in crawl.requests
+    assert (
+        "ERROR: Discovery page https://www.nytimes.com/section/world/americas failed" in crawl.log
+    )
+    assert (
+        "WARNING: Discovery page https://rss.nytimes.com/services/xml/rss/nyt/NoSuchFeed.xml"
+        in (crawl.log)
+    )
+    assert "'newsbot/discovery/source_failed': 2" in crawl.log
+    assert "'finish_reason': 'no_articles'" in crawl.log
+
+
 # --- JOBDIR pause and resume ------------------------------------------------------------------
 
 

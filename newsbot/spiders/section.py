@@ -192,7 +192,15 @@ class SectionSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        logger.error("Discovery page %s failed: %s", request.url, failure.getErrorMessage())
+        # The front is the one source every section has; a missing feed (a guessed RSS name) or
+        # sitemap only narrows discovery.
+        is_front = request.callback == self.parse_front
+        logger.log(
+            logging.ERROR if is_front else logging.WARNING,
+            "Discovery page %s failed: %s",
+            request.url,
+            failure.getErrorMessage(),
+        )
         self.crawler.stats.inc_value(f"{STAT}/source_failed")
 
     # -- deciding what to fetch -----------------------------------------------------------------

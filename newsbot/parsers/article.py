@@ -9,12 +9,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html
-
 from newsbot.dates import has_time, isoformat, parse_datetime
 from newsbot.items import ArticleItem
 from newsbot.parsers import nyt_legacy, nyt_live, nyt_mobile, nyt_react, nyt_testid, nyt_vi2018
 from newsbot.parsers.common import (
+    Element,
     Landmarks,
     Markup,
     NotAnArticle,
@@ -31,13 +30,14 @@ from newsbot.parsers.common import (
 from newsbot.urls import canonical_article_url
 
 # Most specific first: a live blog also matches the 2021 headline hook, a 2021 page also has
-# the 2018–2020 body section.
+# the 2018–2020 body section. Legacy is tested before vi2018 because its test (a paragraph
+# class) is cheaper than vi2018's (a div class) and the two never share markup.
 ERAS: tuple[Markup, ...] = (
     nyt_live.MARKUP,
     nyt_testid.MARKUP,
     nyt_react.MARKUP,
-    nyt_vi2018.MARKUP,
     nyt_legacy.MARKUP,
+    nyt_vi2018.MARKUP,
     nyt_mobile.MARKUP,
 )
 
@@ -102,7 +102,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     )
 
 
-def _detect_markup(landmarks: Landmarks) -> tuple[Markup, html.HtmlElement] | None:
+def _detect_markup(landmarks: Landmarks) -> tuple[Markup, Element] | None:
     """The first era whose landmark the page has, with the element that holds the article."""
     for markup in ERAS:
         story = markup.find_story(landmarks)
@@ -128,7 +128,7 @@ def _is_collection(meta: dict[str, list[str]], json_ld: list[dict[str, Any]]) ->
 
 
 def _canonical_url(
-    links: list[html.HtmlElement],
+    links: list[Element],
     meta: dict[str, list[str]],
     story: dict[str, Any] | None,
     url: str | None,
@@ -153,7 +153,7 @@ _SITE_SUFFIX = re.compile(r"\s+[-|–]\s+(?:The New York Times|NYTimes\.com)\s*$
 
 
 def _headline(
-    container: html.HtmlElement,
+    container: Element,
     markup: Markup,
     meta: dict[str, list[str]],
     story: dict[str, Any] | None,
@@ -185,7 +185,7 @@ _ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
 
 
-def _byline(container: html.HtmlElement, markup: Markup, meta: dict[str, list[str]]) -> str | None:
+def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> str | None:
     # Text pieces are joined with spaces: 2021 bylines put "By" in its own span with no space.
     pieces = (piece for element in markup.byline(container) for piece in element.itertext())
     shown = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", clean(" ".join(pieces)))
@@ -232,7 +232,7 @@ _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 
 
 def _published(
-    container: html.HtmlElement,
+    container: Element,
     meta: dict[str, list[str]],
     story: dict[str, Any] | None,
     canonical: str | None,
@@ -388,7 +388,7 @@ _ANY_PARAGRAPH = xpath(
 )
 
 
-def _body(container: html.HtmlElement, markup: Markup) -> list[str]:
+def _body(container: Element, markup: Markup) -> list[str]:
     paragraphs = [text_of(p) for p in markup.paragraphs(container)]
     kept = [text for text in paragraphs if _is_body_text(text)]
     if not kept:
@@ -401,10 +401,10 @@ def _is_body_text(text: str) -> bool:
     return bool(text) and not _BOILERPLATE.match(text) and not _BRACKETED_PROMO.match(text)
 
 
-def _end_notes(candidates: list[html.HtmlElement]) -> list[str]:
+def _end_notes(candidates: list[Element]) -> list[str]:
     """Corrections (label, date and text as one paragraph) and contributor lines, in page order."""
     notes: list[str] = []
-    consumed: set[html.HtmlElement] = set()
+    consumed: set[Element] = set()
     for element in candidates:
         if element in consumed:
             continue
@@ -418,7 +418,7 @@ def _end_notes(candidates: list[html.HtmlElement]) -> list[str]:
     return [note for note in notes if note]
 
 
-def _correction(label: html.HtmlElement, consumed: set[html.HtmlElement]) -> str:
+def _correction(label: Element, consumed: set[Element]) -> str:
     """The label plus what follows it up to and including the correction's paragraph."""
     parent = label.getparent()
     if parent is not None and parent.tag == "p":
@@ -441,10 +441,12 @@ _IS_VIDEO = xpath(
     " or has-class('video') or has-class('interactive') or .//video"
     " or .//script[contains(., 'VideoObject')]]"
 )
-_CREDITS = xpath(
-    ".//*[@itemprop='copyrightHolder' or contains(@class, 'credit') or has-class('e1z0qqy90')"
-    " or span[normalize-space()='Credit' or normalize-space()='Credit...']]"
+# A credit wrapper often holds a second credit-marked element: only the outermost counts.
+_IS_CREDIT = (
+    "@itemprop='copyrightHolder' or contains(@class, 'credit') or has-class('e1z0qqy90')"
+    " or span[normalize-space()='Credit' or normalize-space()='Credit...']"
 )
+_CREDITS = xpath(f".//*[{_IS_CREDIT}][not(ancestor::*[{_IS_CREDIT}])]")
 _CAPTION = xpath("(.//figcaption | .//*[has-class('g-photo-caption')])[1]")
 _IMAGE = xpath(
     "(.//img/@src | .//img/@data-src | .//img/@srcset | .//source/@srcset | self::*/@itemid)"
@@ -452,12 +454,12 @@ _IMAGE = xpath(
 _CREDIT_LABEL = re.compile(r"^(?:Credit(?:\.\.\.|…)?\s*)+")
 
 
-def _captions(container: html.HtmlElement, markup: Markup) -> list[dict[str, str | None]]:
+def _captions(container: Element, markup: Markup) -> list[dict[str, str | None]]:
     captions = []
     for figure in markup.figures(container):
         if _IS_VIDEO(figure):
             continue
-        credits = _outermost(_CREDITS(figure))
+        credits = _CREDITS(figure)
         credit_texts = dict.fromkeys(_CREDIT_LABEL.sub("", text_of(c)) for c in credits)
         credit = "; ".join(text for text in credit_texts if text) or None
         caption = next(iter(_CAPTION(figure)), None)
@@ -468,7 +470,7 @@ def _captions(container: html.HtmlElement, markup: Markup) -> list[dict[str, str
     return captions
 
 
-def _image_url(figure: html.HtmlElement) -> str | None:
+def _image_url(figure: Element) -> str | None:
     """The first image address in the figure; lazy-loaded images only fill `srcset`."""
     for value in _IMAGE(figure):
         address = value.strip().split(" ")[0].split(",")[0]
@@ -477,12 +479,7 @@ def _image_url(figure: html.HtmlElement) -> str | None:
     return None
 
 
-def _outermost(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:
-    chosen = set(elements)
-    return [e for e in elements if not any(a in chosen for a in e.iterancestors())]
-
-
-def _text_outside(element: html.HtmlElement, excluded: set[html.HtmlElement]) -> str:
+def _text_outside(element: Element, excluded: set[Element]) -> str:
     parts = [element.text or ""]
     for child in element:
         if child not in excluded:
@@ -507,7 +504,7 @@ def _tags(meta: dict[str, list[str]], story: dict[str, Any] | None) -> list[str]
 
 
 def _language(
-    root: html.HtmlElement, meta: dict[str, list[str]], story: dict[str, Any] | None
+    root: Element, meta: dict[str, list[str]], story: dict[str, Any] | None
 ) -> str | None:
     found = (
         _ld_text(story, "inLanguage")
@@ -559,7 +556,7 @@ def _short_url(page: str | bytes) -> str | None:
     return f"https://{found.group()}" if found else None
 
 
-def _translations(links: list[html.HtmlElement], canonical: str | None) -> dict[str, str]:
+def _translations(links: list[Element], canonical: str | None) -> dict[str, str]:
     found = {}
     for link in links:
         if link.get("rel") != "alternate" or not link.get("hreflang"):

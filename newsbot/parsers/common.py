@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree, html
+from lxml import etree
+
+Element = etree._Element
 
 
 class ParseError(ValueError):
@@ -34,8 +36,11 @@ def clean(text: str | None) -> str:
     return " ".join(text.split())
 
 
-def text_of(element: html.HtmlElement) -> str:
-    return clean(element.text_content())
+_STRING_VALUE = etree.XPath("string()")
+
+
+def text_of(element: Element) -> str:
+    return clean(_STRING_VALUE(element))
 
 
 def decode(page: str | bytes) -> str:
@@ -54,11 +59,13 @@ def decode(page: str | bytes) -> str:
             return page.decode("cp1252", errors="replace")
 
 
-_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
-_UTF8_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# Plain etree parsers: lxml.html's element classes are looked up in Python for every element
+# the parser hands out, which costs more than the rest of the extraction.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
+_UTF8_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 
 
-def parse_html(page: str | bytes) -> html.HtmlElement:
+def parse_html(page: str | bytes) -> Element:
     """The document tree, or ParseError when there is no document to speak of.
 
     Valid UTF-8 bytes go to libxml2 as they are (decoding them to str first costs more than the
@@ -73,8 +80,8 @@ def parse_html(page: str | bytes) -> html.HtmlElement:
         raise NotAnArticle("empty page")
     parser = _UTF8_PARSER if isinstance(page, bytes) else _PARSER
     try:
-        root = html.document_fromstring(page, parser=parser)
-    except (etree.ParserError, ValueError) as error:
+        root = etree.fromstring(page, parser=parser)
+    except (etree.LxmlError, ValueError) as error:
         raise ParseError(f"unreadable HTML: {error}") from error
     if root is None:
         raise ParseError("unreadable HTML")
@@ -86,20 +93,20 @@ class Landmarks:
     """The few elements every parse needs, gathered in one pass over the document (lxml's
     tag-filtered `iter` runs in C; each `//x` XPath would be a pass of its own)."""
 
-    root: html.HtmlElement
-    metas: list[html.HtmlElement]
-    scripts: list[html.HtmlElement]
-    links: list[html.HtmlElement]
-    articles: list[html.HtmlElement]
-    headings: list[html.HtmlElement]
-    sections: list[html.HtmlElement]
+    root: Element
+    metas: list[Element]
+    scripts: list[Element]
+    links: list[Element]
+    articles: list[Element]
+    headings: list[Element]
+    sections: list[Element]
 
 
 _LANDMARK_TAGS = ("meta", "script", "link", "article", "h1", "section")
 
 
-def find_landmarks(root: html.HtmlElement) -> Landmarks:
-    found: dict[str, list[html.HtmlElement]] = {tag: [] for tag in _LANDMARK_TAGS}
+def find_landmarks(root: Element) -> Landmarks:
+    found: dict[str, list[Element]] = {tag: [] for tag in _LANDMARK_TAGS}
     for element in root.iter(*_LANDMARK_TAGS):
         found[element.tag].append(element)
     return Landmarks(
@@ -117,7 +124,7 @@ def find_landmarks(root: html.HtmlElement) -> Landmarks:
 _META_KEYS = ("name", "property", "itemprop")
 
 
-def read_meta(metas: list[html.HtmlElement]) -> dict[str, list[str]]:
+def read_meta(metas: list[Element]) -> dict[str, list[str]]:
     """Every `<meta>` value keyed by its lower-cased name, property and itemprop, in page order."""
     found: dict[str, list[str]] = {}
     for meta in metas:
@@ -126,9 +133,12 @@ def read_meta(metas: list[html.HtmlElement]) -> dict[str, list[str]]:
             value = meta.get("value")
         if value is None:
             continue
+        value = value.strip()
         for attribute in _META_KEYS:
-            for key in (meta.get(attribute) or "").lower().split():
-                found.setdefault(key, []).append(value.strip())
+            keys = meta.get(attribute)
+            if keys:
+                for key in keys.lower().split():
+                    found.setdefault(key, []).append(value)
     return found
 
 
@@ -141,21 +151,28 @@ def first_meta(meta: dict[str, list[str]], *keys: str) -> str | None:
     return None
 
 
-_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
-
-
-def read_json_ld(scripts: list[html.HtmlElement]) -> list[dict[str, Any]]:
+def read_json_ld(scripts: list[Element]) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page, `@graph` members included; broken blocks are skipped."""
     objects: list[dict[str, Any]] = []
     for script in scripts:
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
-            data = json.loads(_CDATA.sub("", script.text))
+            data = json.loads(_without_cdata(script.text))
         except ValueError:
             continue
         objects.extend(_json_objects(data))
     return objects
+
+
+def _without_cdata(text: str) -> str:
+    """Some pages wrap JSON-LD in `//<![CDATA[ ... //]]>`, which json.loads rejects."""
+    text = text.strip()
+    if text.startswith(("<![CDATA[", "//<![CDATA[")):
+        text = text.split("<![CDATA[", 1)[1]
+    if text.endswith("]]>"):
+        text = text[:-3].rstrip().removesuffix("//")
+    return text
 
 
 def _json_objects(data: Any) -> Iterator[dict[str, Any]]:
@@ -184,7 +201,7 @@ class Markup:
     """
 
     era: str
-    find_story: Callable[[Landmarks], html.HtmlElement | None]
+    find_story: Callable[[Landmarks], Element | None]
     headline: etree.XPath
     byline: etree.XPath
     paragraphs: etree.XPath
@@ -195,13 +212,13 @@ class Markup:
 _ENCLOSING_STORY = etree.XPath("ancestor-or-self::*[self::article or self::main or self::body][1]")
 
 
-def enclosing_story(element: html.HtmlElement) -> html.HtmlElement:
+def enclosing_story(element: Element) -> Element:
     """The article (else main content, else page body) an element belongs to."""
     found = _ENCLOSING_STORY(element)
     return found[0] if found else element
 
 
-def main_article(landmarks: Landmarks) -> html.HtmlElement | None:
+def main_article(landmarks: Landmarks) -> Element | None:
     """`article#story` as every NYT template since 2012 names it; else the first `<article>`,
     else the page body, for era tests that must look inside the story."""
     for article in landmarks.articles:
@@ -212,11 +229,11 @@ def main_article(landmarks: Landmarks) -> html.HtmlElement | None:
     return landmarks.root.find("body")
 
 
-def story_containing(landmark: str) -> Callable[[Landmarks], html.HtmlElement | None]:
+def story_containing(landmark: str) -> Callable[[Landmarks], Element | None]:
     """A story finder for eras recognised by what the main article contains."""
     path = xpath(f"({landmark})[1]")
 
-    def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+    def find_story(landmarks: Landmarks) -> Element | None:
         article = main_article(landmarks)
         return article if article is not None and path(article) else None
 

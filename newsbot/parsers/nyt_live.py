@@ -1,12 +1,10 @@
 """Live blogs (`/live/YYYY/...`, 2020 on): posts (`div.live-blog-post`), each with its own h2,
 paragraphs, figures and closing "— Name, Name" byline (not body)."""
 
-from lxml import html
-
-from newsbot.parsers.common import Landmarks, Markup, xpath
+from newsbot.parsers.common import Element, Landmarks, Markup, xpath
 
 
-def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+def find_story(landmarks: Landmarks) -> Element | None:
     for article in landmarks.articles:
         if "live-blog-content" in (article.get("class") or "").split():
             return article

@@ -1,9 +1,7 @@
 """React pages with emotion `css-*` classes (2018–2020): `section[name=articleBody]` holding
 `div.StoryBodyCompanionColumn > div.css-53u6y8 > p.evys1bk0`."""
 
-from lxml import html
-
-from newsbot.parsers.common import Landmarks, Markup, enclosing_story, xpath
+from newsbot.parsers.common import Element, Landmarks, Markup, enclosing_story, xpath
 
 BODY_SECTION = ".//section[@name='articleBody']"
 COLUMN_PARAGRAPHS = "//div[contains(@class, 'StoryBodyCompanionColumn')]/div/p"
@@ -13,7 +11,7 @@ BOTTOM_NOTES = (
 STORY_FIGURES = ".//header//figure | " + BODY_SECTION + "//figure"
 
 
-def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+def find_story(landmarks: Landmarks) -> Element | None:
     for section in landmarks.sections:
         if section.get("name") == "articleBody":
             return enclosing_story(section)

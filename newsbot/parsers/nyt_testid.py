@@ -1,15 +1,13 @@
 """Pages from 2021 on: the React body of 2018–2020 plus `data-testid` hooks
 (`h1[data-testid=headline]`, `div[data-testid=companionColumn-N]`)."""
 
-from lxml import html
-
-from newsbot.parsers.common import Landmarks, Markup, enclosing_story, xpath
+from newsbot.parsers.common import Element, Landmarks, Markup, enclosing_story, xpath
 from newsbot.parsers.nyt_react import BODY_SECTION, BOTTOM_NOTES, COLUMN_PARAGRAPHS, STORY_FIGURES
 
 HEADLINE = "h1[@data-testid='headline' or @data-test-id='headline']"
 
 
-def find_story(landmarks: Landmarks) -> html.HtmlElement | None:
+def find_story(landmarks: Landmarks) -> Element | None:
     for heading in landmarks.headings:
         if "headline" in (heading.get("data-testid"), heading.get("data-test-id")):
             return enclosing_story(heading)

@@ -80,3 +80,15 @@ def test_extra_boilerplate_from_settings() -> None:
 def test_empty_body_has_no_hash() -> None:
     item = cleaned(body="Advertisement")
     assert (item["body"], item["word_count"], item["content_hash"]) == (None, 0, None)
+
+
+def test_print_note_newsletter_prompt_and_repeated_byline_are_removed() -> None:
+    item = cleaned(
+        byline="By Ana Silva",
+        body=(
+            "By Ana Silva\n\nText.\n\nSign up for the Americas newsletter, in your inbox.\n\n"
+            "Sign Up for the Morning Briefing\n\nGive this article to a friend\n\n"
+            "A version of this article appears in print on June 10, 2021, Section A, Page 8."
+        ),
+    )
+    assert item["body"] == "Text."

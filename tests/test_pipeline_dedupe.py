@@ -30,9 +30,8 @@ BODY = "\n\n".join(" ".join(_rng.choices(_WORDS, k=60)) for _ in range(10))
 
 
 def article(url: str = URL, body: str = BODY, **values: object) -> ArticleItem:
-    item = ArticleItem.blank(
-        url=url, headline="Rains", body=body, published="2026-11-20T08:00:00Z", **values
-    )
+    values = {"headline": "Rains", "published": "2026-11-20T08:00:00Z", **values}
+    item = ArticleItem.blank(url=url, body=body, **values)
     return CleanPipeline().process_item(item)
 
 
@@ -170,3 +169,43 @@ def test_amp_and_tracking_copies_end_as_one_document_with_alternates(tmp_path: P
 def test_unknown_near_mode_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="NEWSBOT_DEDUPE_NEAR"):
         DedupePipeline(tmp_path / STORE_FILE, near="ignore")
+
+
+def test_copy_fetched_from_an_alternate_address_of_a_stored_article(
+    dedupe: DedupePipeline,
+) -> None:
+    dedupe.process_item(article())
+    amp_page = article(source_url=AMP, body=BODY + " A byline left in the AMP body.")
+    with pytest.raises(DuplicateArticle, match=f"{AMP} is a copy of the stored {URL}"):
+        dedupe.process_item(amp_page)
+
+
+def test_alternate_address_seen_first_is_recorded(dedupe: DedupePipeline) -> None:
+    item = dedupe.process_item(article(source_url=AMP))
+    assert item["alternates"] == [AMP]
+    with pytest.raises(DuplicateArticle, match="known alternate"):
+        dedupe.process_item(article(AMP))
+
+
+def test_the_later_published_near_duplicate_is_flagged_whatever_the_order(
+    tmp_path: Path,
+) -> None:
+    crawler = get_crawler(settings_dict=SETTINGS | {"NEWSBOT_INDEX_DIR": str(tmp_path)})
+    dedupe = DedupePipeline.from_crawler(crawler)
+    indexer = IndexPipeline.from_crawler(crawler)
+    later = article(OTHER, body=near_copy(), published="2026-11-21T08:00:00Z")
+
+    async def run() -> None:
+        dedupe.open_spider()
+        indexer.open_spider()
+        await indexer.process_item(dedupe.process_item(later))
+        earlier = dedupe.process_item(article(published="2026-11-20T08:00:00Z"))
+        assert earlier["near_duplicate_of"] is None
+        await indexer.process_item(earlier)
+        indexer.close_spider()
+        dedupe.close_spider()
+
+    asyncio.run(run())
+    with index.open_dir(str(tmp_path)).searcher() as searcher:
+        assert document_to_item(searcher.document(url=OTHER))["near_duplicate_of"] == URL
+        assert document_to_item(searcher.document(url=URL))["near_duplicate_of"] is None

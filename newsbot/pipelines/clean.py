@@ -31,12 +31,21 @@ BOILERPLATE = frozenset(
         "share full article",
         "listen to this article",
         "read more",
+        "related coverage",
+        "subscribe to the times",
         "site index",
         "site information navigation",
         "skip to content",
         "skip to site index",
         "we are having trouble retrieving the article content.",
     }
+)
+# Furniture that varies in its tail: print-edition notes, newsletter and share prompts.
+_BOILERPLATE_START = re.compile(
+    r"(?:a version of this article appears in print on"
+    r"|give this article"
+    r"|sign up for (?:the )?[\w ’']{1,40}(?:newsletter|briefing)\b)",
+    re.IGNORECASE,
 )
 
 # ECMA-48 escape sequences: terminated OSC/DCS/APC/PM/SOS strings (an unterminated one loses only
@@ -68,20 +77,27 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def clean_body(body: str, boilerplate: Iterable[str] = BOILERPLATE) -> str:
-    """Paragraphs cleaned like `clean_text`, boilerplate and empty ones dropped, joined by a
-    blank line."""
+def clean_body(body: str, boilerplate: Iterable[str] = BOILERPLATE, byline: str = "") -> str:
+    """Paragraphs cleaned like `clean_text`, boilerplate, the byline repeated as a paragraph and
+    empty ones dropped, joined by a blank line."""
     drop = {line.casefold() for line in boilerplate}
+    if byline:
+        # Some markup (AMP) repeats the byline inside the story body; it is not article text.
+        drop.add(byline.casefold())
     text = strip_controls(unicodedata.normalize("NFC", body), keep_newlines=True)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = []
     for paragraph in re.split(r"\n\s*\n", text):
         # Boilerplate sometimes sits on its own line inside a paragraph block.
         lines = (" ".join(line.split()) for line in paragraph.split("\n"))
-        kept = " ".join(line for line in lines if line and line.casefold() not in drop)
+        kept = " ".join(line for line in lines if line and not _is_boilerplate(line, drop))
         if kept:
             paragraphs.append(kept)
     return "\n\n".join(paragraphs)
+
+
+def _is_boilerplate(line: str, drop: set[str]) -> bool:
+    return line.casefold() in drop or bool(_BOILERPLATE_START.match(line))
 
 
 def content_hash(body: str) -> str:
@@ -113,7 +129,8 @@ class CleanPipeline:
         adapter = ItemAdapter(item)
         for name, value in adapter.items():
             if name == "body":
-                adapter[name] = clean_body(value or "", self.boilerplate) or None
+                byline = clean_text(adapter.get("byline") or "")
+                adapter[name] = clean_body(value or "", self.boilerplate, byline) or None
             elif name in ("url", "source_url", "short_url", "near_duplicate_of"):
                 continue
             elif name == "captions":

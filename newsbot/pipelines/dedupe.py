@@ -7,9 +7,12 @@ Three levels, persistent across crawls in `newsbot-dedupe.sqlite3` beside the in
    as `DuplicateArticle`, and the stored article records the URL in `alternates`. When the
    stored URL is itself the worse address (an AMP or print URL) and the new one is the plain
    article URL, the new item takes over instead and the old URL becomes its alternate.
+   A page fetched from another address that names a stored canonical URL (an AMP page with
+   rel=canonical) is such a copy too, even when its text differs a little.
 3. Near-duplicate (estimated Jaccard similarity of word 3-shingles, by MinHash, at least
-   `NEWSBOT_DEDUPE_NEAR_THRESHOLD`): `near_duplicate_of` is set to the most similar stored URL;
-   with `NEWSBOT_DEDUPE_NEAR=drop` the item is dropped as `NearDuplicate` instead.
+   `NEWSBOT_DEDUPE_NEAR_THRESHOLD`): the later-published of the two gets `near_duplicate_of` =
+   the other's URL (a stored one is amended through the index pipeline); with
+   `NEWSBOT_DEDUPE_NEAR=drop` the newcomer is dropped as `NearDuplicate` instead.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newsbot.pipelines import signals as newsbot_signals
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash
+from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash, utc_text
 from newsbot.search.writer import Commit
-from newsbot.urls import SITE_DOMAIN, is_site_host
+from newsbot.urls import SITE_DOMAIN, canonical_article_url, is_site_host
 
 logger = logging.getLogger(__name__)
 
@@ -99,25 +102,48 @@ class DedupePipeline:
         url, content_hash = adapter["url"], adapter.get("content_hash")
         if not content_hash:  # nothing to compare; validation decides whether it may pass
             return item
-        primary = self.store.primary_for(url)
-        if primary is not None and primary != url:
-            self._inc("duplicate")
-            raise DuplicateArticle(f"{url} is a known alternate of {primary}")
+        fetched = canonical_article_url(adapter.get("source_url") or url)
+        for address in {url, fetched}:
+            primary = self.store.primary_for(address)
+            if primary is not None and primary != url:
+                self._inc("duplicate")
+                raise DuplicateArticle(f"{address} is a known alternate of {primary}")
         if self.store.get(url) is not None:
+            if fetched != url:
+                # The page named its canonical URL, which is stored: a copy (AMP, print) of an
+                # article we have, not a new version of it.
+                self._alternate(url, fetched)
+                raise DuplicateArticle(f"{fetched} is a copy of the stored {url}")
             self._inc("same_url")
         else:
+            if fetched != url:
+                adapter["alternates"] = [*(adapter.get("alternates") or []), fetched]
+                self.store.add_alias(fetched, url)
             self._check_content(adapter)
         signature = minhash(adapter.get("body") or "")
-        near = self.store.near(signature, exclude=url)
-        adapter["near_duplicate_of"] = near[0] if near else None
-        if near:
-            self._inc("near")
-            if self.near == "drop":
-                raise NearDuplicate(
-                    f"{url} is a near-duplicate of {near[0]} (similarity {near[1]:.2f})"
-                )
-        self.store.remember(url, content_hash, signature)
+        self._check_near(adapter, signature)
+        self.store.remember(url, content_hash, signature, adapter.get("published"))
         return item
+
+    def _check_near(self, adapter: ItemAdapter, signature: bytes) -> None:
+        """Level 3: flag the later-published of two near-duplicates (or drop the newcomer)."""
+        url = adapter["url"]
+        adapter["near_duplicate_of"] = None
+        match = self.store.near(signature, exclude=url)
+        if match is None:
+            return
+        self._inc("near")
+        if self.near == "drop":
+            raise NearDuplicate(
+                f"{url} is a near-duplicate of {match.url} (similarity {match.similarity:.2f})"
+            )
+        published = utc_text(adapter.get("published"))
+        if published and match.published and published < match.published:
+            # The stored one is the later copy, so it is the near-duplicate, whatever the order
+            # the crawl happened to find them in.
+            self._send(newsbot_signals.near_duplicate_found, url=match.url, of=url)
+        else:
+            adapter["near_duplicate_of"] = match.url
 
     def _check_content(self, adapter: ItemAdapter) -> None:
         """Level 2: drop a copy of a stored article, or let the better address take over."""
@@ -132,13 +158,17 @@ class DedupePipeline:
             self.store.add_alias(other, url)
             self._inc("promoted")
             return
-        self.store.add_alias(url, other)
-        if self.crawler is not None:
-            self.crawler.signals.send_catch_log(
-                newsbot_signals.alternate_found, url=other, alternate=url
-            )
-        self._inc("duplicate")
+        self._alternate(other, url)
         raise DuplicateArticle(f"{url} has the same content as {other}")
+
+    def _alternate(self, url: str, alternate: str) -> None:
+        self.store.add_alias(alternate, url)
+        self._send(newsbot_signals.alternate_found, url=url, alternate=alternate)
+        self._inc("duplicate")
+
+    def _send(self, signal: object, **kwargs: str) -> None:
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(signal, **kwargs)
 
     def _index_committed(self, commit: Commit) -> None:
         self.store.commit()

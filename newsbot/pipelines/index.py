@@ -64,6 +64,9 @@ class IndexPipeline:
             crawler=crawler,
         )
         crawler.signals.connect(pipeline._alternate_found, newsbot_signals.alternate_found)
+        crawler.signals.connect(
+            pipeline._near_duplicate_found, newsbot_signals.near_duplicate_found
+        )
         return pipeline
 
     def open_spider(self) -> None:
@@ -133,9 +136,17 @@ class IndexPipeline:
 
     def _alternate_found(self, url: str, alternate: str) -> None:
         if self.writer.add_alternate(url, alternate):
-            if self._oldest is None:
-                self._oldest = time.monotonic()
-            self._inc_stat("newsbot/index/alternates_recorded")
+            self._amended("alternates_recorded")
+
+    def _near_duplicate_found(self, url: str, of: str) -> None:
+        if self.writer.set_near_duplicate(url, of):
+            self._amended("near_duplicates_marked")
+
+    def _amended(self, what: str) -> None:
+        # An amendment rides with the next batch; start its clock if it is the first change.
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        self._inc_stat(f"newsbot/index/{what}")
 
     def _inc_stat(self, key: str) -> None:
         if self.crawler is not None and self.crawler.stats is not None:

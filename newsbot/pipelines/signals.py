@@ -11,3 +11,7 @@ index_committed = object()
 # Sent by DedupePipeline when an item was dropped as a copy of a stored article;
 # kwargs: url (the stored article), alternate (the copy's URL).
 alternate_found = object()
+
+# Sent by DedupePipeline when a stored article turns out to be the later of two near-duplicates;
+# kwargs: url (the stored article), of (the earlier-published article).
+near_duplicate_found = object()

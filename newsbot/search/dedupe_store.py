@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from whoosh import index
 from whoosh.query import DateRange
 
-from newsbot.search.schema import document_to_item
+from newsbot.search.schema import document_to_item, utc_naive
 
 STORE_FILE = "newsbot-dedupe.sqlite3"
 PERMUTATIONS = 64
@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS articles (
     url TEXT NOT NULL,
     content_hash BLOB NOT NULL, -- first 16 bytes of the sha256 content_hash: enough to compare
     signature BLOB NOT NULL,    -- MinHash, PERMUTATIONS unsigned 32-bit values
+    published TEXT,             -- UTC ISO 8601 without offset, so that text order is time order
     seen_at REAL NOT NULL       -- unix time this row was last written
 );
 CREATE INDEX IF NOT EXISTS articles_by_content ON articles (content_hash);
@@ -74,6 +75,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 class Known(NamedTuple):
     url: str
     signature: bytes
+
+
+class Match(NamedTuple):
+    url: str
+    similarity: float
+    published: str | None
 
 
 def _hash64(data: bytes) -> int:
@@ -104,6 +111,15 @@ def band_values(signature: bytes) -> list[int]:
 
 def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def utc_text(iso: str | None) -> str | None:
+    """An ISO 8601 instant as naive-UTC text, comparable as a string; None if unparsable."""
+    try:
+        when = utc_naive(iso)
+    except ValueError:
+        return None
+    return when.isoformat() if when else None
 
 
 def url_key(url: str) -> int:
@@ -176,31 +192,35 @@ class DedupeStore:
         ).fetchone()
         return row[0] if row else None
 
-    def near(self, signature: bytes, exclude: str) -> tuple[str, float] | None:
-        """The stored URL (not `exclude`) most similar to `signature`, at least `threshold`."""
-        best: tuple[str, float] | None = None
+    def near(self, signature: bytes, exclude: str) -> Match | None:
+        """The stored article (not `exclude`) most similar to `signature`, at least `threshold`."""
+        best: Match | None = None
         seen: set[int] = set()
         for band, value in enumerate(band_values(signature)):
             rows = self.db.execute(
-                "SELECT a.id, a.url, a.signature FROM bands b JOIN articles a ON a.id = b.id"
+                "SELECT a.id, a.url, a.signature, a.published"
+                " FROM bands b JOIN articles a ON a.id = b.id"
                 " WHERE b.band = ? AND b.value = ?",
                 (band, value),
             )
-            for key, url, other in rows:
+            for key, url, other, published in rows:
                 if key in seen or url == exclude:
                     continue
                 seen.add(key)
                 score = similarity(signature, other)
-                if score >= self.threshold and (best is None or score > best[1]):
-                    best = (url, score)
+                if score >= self.threshold and (best is None or score > best.similarity):
+                    best = Match(url, score, published)
         return best
 
-    def remember(self, url: str, content_hash: str, signature: bytes) -> None:
+    def remember(
+        self, url: str, content_hash: str, signature: bytes, published: str | None = None
+    ) -> None:
+        """Store what `url` carries; `published` is an ISO 8601 instant (any offset)."""
         key = url_key(url)
         self.db.execute(
-            "INSERT OR REPLACE INTO articles (id, url, content_hash, signature, seen_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (key, url, _content_key(content_hash), signature, time.time()),
+            "INSERT OR REPLACE INTO articles (id, url, content_hash, signature, published, seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (key, url, _content_key(content_hash), signature, utc_text(published), time.time()),
         )
         self.db.execute("DELETE FROM bands WHERE id = ?", (key,))
         self.db.executemany(
@@ -242,7 +262,8 @@ class DedupeStore:
                 item = document_to_item(hit.fields())
                 if not item.get("content_hash") or self.get(item["url"]) is not None:
                     continue
-                self.remember(item["url"], item["content_hash"], minhash(item.get("body") or ""))
+                signature = minhash(item.get("body") or "")
+                self.remember(item["url"], item["content_hash"], signature, item.get("published"))
                 for alternate in item.get("alternates") or []:
                     self.forget(alternate)
                     self.add_alias(alternate, item["url"])

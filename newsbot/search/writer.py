@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ class ArchiveWriter:
         seen_at = item.get("crawled_at") or utc_now_iso()
         stored = self.stored(url)
         previous = document_to_item(stored) if stored else None
-        history = History.from_json(stored["history"]) if stored and "history" in stored else None
+        history = _history_of(stored, previous, seen_at) if stored and previous else None
         if previous is not None:
             item["alternates"] = _merged(previous.get("alternates"), item.get("alternates"))
         for alternate in item.get("alternates") or []:
@@ -159,14 +160,21 @@ class ArchiveWriter:
 
     def add_alternate(self, url: str, alternate: str) -> bool:
         """Record that `alternate` carried the same article as `url`; False if `url` is unknown."""
+        return self._amend(url, "alternates", lambda old: _merged(old, [alternate]))
+
+    def set_near_duplicate(self, url: str, of: str) -> bool:
+        """Mark the stored article `url` as a near-duplicate of `of`; False if `url` is unknown."""
+        return self._amend(url, "near_duplicate_of", lambda old: of)
+
+    def _amend(self, url: str, field: str, change: Callable[[Any], Any]) -> bool:
         stored = self.stored(url)
         if stored is None:
             return False
         item = document_to_item(stored)
-        if alternate in (item.get("alternates") or []):
-            return True
-        item["alternates"] = _merged(item.get("alternates"), [alternate])
-        self._queue(item, History.from_json(stored["history"]))
+        value = change(item.get(field))
+        if value != item.get(field):
+            item[field] = value
+            self._queue(item, _history_of(stored, item, utc_now_iso()))
         return True
 
     def commit(self) -> Commit | None:
@@ -220,6 +228,14 @@ class ArchiveWriter:
         document["last_seen"] = utc_naive(history.last_seen)
         self._pending[item["url"]] = document
         self._retired.discard(item["url"])
+
+
+def _history_of(stored: dict[str, Any], item: dict[str, Any], now: str) -> History:
+    if "history" in stored:
+        return History.from_json(stored["history"])
+    # Indexed without the crawl pipelines (`newsbot reindex`): the stored item is all we know.
+    seen = item.get("crawled_at") or now
+    return History(first_seen=seen, last_seen=seen, current_since=seen)
 
 
 def _merged(first: list[str] | None, second: list[str] | None) -> list[str]:

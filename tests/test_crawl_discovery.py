@@ -146,6 +146,12 @@ def test_section_spider_arguments() -> None:
     )
     assert SectionSpider(path="us", rss="", refetch="all").discover_rss is False
     assert SectionSpider(path="us", refetch="all").refetch_all
+    from_cli = SectionSpider(path="us", discover_sitemap="0", discover_front="false")
+    assert (from_cli.discover_front, from_cli.discover_rss, from_cli.discover_sitemap) == (
+        False,
+        True,
+        False,
+    )
     with pytest.raises(ValueError, match="section"):
         SectionSpider()
     with pytest.raises(ValueError, match="refetch"):

@@ -86,10 +86,11 @@ class SectionSpider(scrapy.Spider):
         if refetch not in (None, "", "all", "none"):
             raise ValueError(f"-a refetch takes 'all', got {refetch!r}")
         self.refetch_all = refetch == "all"
-        self.discover_front = discover_front
-        self.discover_rss = discover_rss and bool(self.rss_name)
-        self.discover_sitemap = discover_sitemap
-        self.sitemap_max_bytes = sitemap_max_bytes
+        # `-a discover_rss=0` arrives as a string; settings arrive as bools.
+        self.discover_front = _truthy(discover_front)
+        self.discover_rss = _truthy(discover_rss) and bool(self.rss_name)
+        self.discover_sitemap = _truthy(discover_sitemap)
+        self.sitemap_max_bytes = int(sitemap_max_bytes)
         # Not `self.state`: Scrapy's SpiderState extension owns that name under JOBDIR.
         self.crawl_state = CrawlState(state_path) if state_path else None
         # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.

@@ -83,10 +83,14 @@ class _Failure:
     remaining: int
 
 
-def _normalise_path(path: str) -> str:
-    """The path part of a request target, percent-decoded, without query or fragment."""
-    target = urlsplit(path)
-    return unquote(target.path) or "/"
+def _normalise_path(target: str) -> str:
+    """The path part of a request target, percent-decoded, without query or fragment.
+
+    Accepts origin-form (``/a/b?x``), absolute-form (``http://host/a/b``) and bare paths."""
+    if target.startswith(("http://", "https://")):
+        target = urlsplit(target).path
+    target = target.split("#", 1)[0].split("?", 1)[0]
+    return unquote(target) or "/"
 
 
 class SampleSiteServer:
@@ -255,8 +259,8 @@ class SampleSiteServer:
     # --- resolution ---------------------------------------------------------------------------
     def resolve(self, path: str) -> Path | None:
         """The file a request path maps to, or None (missing, a directory, or outside root)."""
-        clean = posixpath.normpath("/" + _normalise_path(path).lstrip("/"))
-        parts = [p for p in clean.split("/") if p]
+        parts = [p for p in _normalise_path(path).split("/") if p]
+        # No "..", ".", backslashes or NULs at all: nothing outside the root, no aliases inside.
         if any(p in {"..", "."} or "\\" in p or "\x00" in p for p in parts):
             return None
         candidate = self.root.joinpath(*parts)

@@ -132,10 +132,18 @@ def test_missing_paths_and_directories_without_index_are_404(site_server):
         "/section/%2E%2E/%2E%2E/pyproject.toml",
         "/..%2fpyproject.toml",
         "//etc/passwd",
+        "/section/world/../../robots.txt",
+        "/./robots.txt",
+        "/robots.txt%00.html",
     ],
 )
 def test_paths_cannot_escape_the_root(site_server, target):
     assert raw_get(site_server, target) == 404
+
+
+def test_absolute_form_request_target(site_server):
+    assert raw_get(site_server, "http://www.nytimes.com/robots.txt") == 200
+    assert site_server.requests[-1].path == "http://www.nytimes.com/robots.txt"
 
 
 def test_resolve_rejects_escapes_and_accepts_files(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,16 @@ def test_url_falls_back_to_the_given_url() -> None:
     bare = bare.replace('"url":', '"nourl":')
     item = parse_article(bare, "http://nytimes.com/live/2023/04/02/us/riverside-flooding?smid=x")
     assert item["url"] == "https://www.nytimes.com/live/2023/04/02/us/riverside-flooding"
+
+
+def test_copy_without_metas_scripts_or_time_attributes_falls_back_to_the_page() -> None:
+    # Some saved copies drop <head> metadata and scripts; what a reader sees is still there.
+    page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
+    for pattern in (r"<meta[^>]*>", r"<link[^>]*>", r"<script.*?</script>", r' datetime="[^"]*"'):
+        page = re.sub(pattern, "", page, flags=re.DOTALL)
+    item = parse_article(page)
+    assert item["headline"] == "Orchard Growers Turn to Owls to Fight Voles"
+    assert (item["section"], item["subsection"]) == ("U.S.", "Politics")
+    assert item["authors"] == ["Rosalind Okonkwo-Haverford", "Teodor Lisk", "Amara Quenby"]
+    assert (item["published"], item["published_source"]) == ("2022-05-19T00:00:00-04:00", "time")
+    assert item["body"].startswith("YAKIMA, Wash. — Ledger Pruitt")

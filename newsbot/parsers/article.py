@@ -51,7 +51,8 @@ ARTICLE_TYPES = {
     "BlogPosting",
     "LiveBlogPosting",
 }
-COLLECTION_TYPES = {"CollectionPage", "WebSite", "ItemList"}
+# Section fronts and homepages; "WebSite" is left out because article pages carry it too.
+COLLECTION_TYPES = {"CollectionPage", "ItemList"}
 
 
 def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
@@ -65,7 +66,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     json_ld = read_json_ld(landmarks.scripts)
     story = _article_object(json_ld)
     found = _detect_markup(landmarks)
-    if found is None or (story is None and _is_collection(meta, json_ld)):
+    if found is None or (story is None and _is_collection(json_ld)):
         raise NotAnArticle("no article markup (a homepage, section front or other page)")
     markup, container = found
     body = _body(container, markup)
@@ -75,7 +76,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     canonical = _canonical_url(landmarks.links, meta, story, url)
     published, published_raw, published_source = _published(container, meta, story, canonical)
     byline = _byline(container, markup, meta)
-    section, subsection = _sections(meta, canonical)
+    section, subsection = _sections(landmarks.root, meta, canonical)
     body_text = "\n\n".join(body)
     return ArticleItem.blank(
         url=canonical,
@@ -118,10 +119,8 @@ def _article_object(json_ld: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def _is_collection(meta: dict[str, list[str]], json_ld: list[dict[str, Any]]) -> bool:
-    if any(json_types(obj) & COLLECTION_TYPES for obj in json_ld):
-        return True
-    return (first_meta(meta, "og:type") or "").lower() == "website"
+def _is_collection(json_ld: list[dict[str, Any]]) -> bool:
+    return any(json_types(obj) & COLLECTION_TYPES for obj in json_ld)
 
 
 # --- URL -------------------------------------------------------------------------------------
@@ -228,6 +227,8 @@ def _ld_people(story: dict[str, Any] | None) -> list[str]:
 # --- dates -----------------------------------------------------------------------------------
 
 _FIRST_TIME = xpath("(.//time[@datetime])[1]/@datetime")
+# Re-serialised copies can keep the visible date ("Feb. 22, 2017") but drop its attribute.
+_FIRST_TIME_TEXT = xpath("string((.//time)[1])")
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 
 
@@ -245,6 +246,7 @@ def _published(
         (lambda: first_meta(meta, "ptime"), "meta"),
         (lambda: first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
         (lambda: next(iter(_FIRST_TIME(container)), None), "time"),
+        (lambda: clean(_FIRST_TIME_TEXT(container)), "time"),
         (lambda: _url_date(canonical), "url"),
     ]
     day_only: tuple[datetime, str, str] | None = None
@@ -340,8 +342,15 @@ SECTION_NAMES = {
 _SECTION_PATH = re.compile(r"^/(?:(?:live|interactive)/)?\d{4}/\d{2}/\d{2}/((?:[\w-]+/)*)")
 
 
-def _sections(meta: dict[str, list[str]], canonical: str | None) -> tuple[str | None, str | None]:
-    from_url = _url_sections(canonical)
+# The masthead links to the section front (/section/world/americas) when metas are gone.
+_MASTHEAD_SECTION = xpath("(//*[@id='masthead-section-label']//a/@href)[1]")
+_SECTION_FRONT_PATH = re.compile(r"/section/((?:[\w-]+/?)+)")
+
+
+def _sections(
+    root: Element, meta: dict[str, list[str]], canonical: str | None
+) -> tuple[str | None, str | None]:
+    from_url = _url_sections(canonical) or _masthead_sections(root, meta)
     section = first_meta(meta, "cg") or (from_url[0] if from_url else None)
     subsection = first_meta(meta, "scg")
     if not subsection and len(from_url) > 1 and from_url[0] == section:
@@ -349,6 +358,14 @@ def _sections(meta: dict[str, list[str]], canonical: str | None) -> tuple[str | 
     if not section:
         return clean(first_meta(meta, "article:section")) or None, None
     return _section_name(section), _section_name(subsection) if subsection else None
+
+
+def _masthead_sections(root: Element, meta: dict[str, list[str]]) -> list[str]:
+    if first_meta(meta, "cg"):
+        return []
+    link = next(iter(_MASTHEAD_SECTION(root)), "")
+    match = _SECTION_FRONT_PATH.search(link)
+    return [part for part in match.group(1).split("/") if part] if match else []
 
 
 def _url_sections(url: str | None) -> list[str]:
@@ -384,7 +401,7 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 # paragraphs of the story outside its furniture, so such a page still yields an item.
 _ANY_PARAGRAPH = xpath(
     ".//p[not(ancestor::figure or ancestor::aside or ancestor::header or ancestor::nav"
-    " or ancestor::footer or ancestor::form)]"
+    " or ancestor::footer or ancestor::form or has-class('e1jsehar1'))]"
 )
 
 

@@ -111,3 +111,28 @@ def test_copy_without_metas_scripts_or_time_attributes_falls_back_to_the_page() 
     assert item["authors"] == ["Rosalind Okonkwo-Haverford", "Teodor Lisk", "Amara Quenby"]
     assert (item["published"], item["published_source"]) == ("2022-05-19T00:00:00-04:00", "time")
     assert item["body"].startswith("YAKIMA, Wash. — Ledger Pruitt")
+
+
+def test_unknown_template_of_an_article_still_gives_an_item() -> None:
+    page = """<html lang="en"><head>
+    <meta property="og:type" content="article">
+    <meta property="og:url" content="https://www.nytimes.com/interactive/2024/06/01/climate/kelp.html">
+    <meta property="article:published_time" content="2024-06-01T09:00:00-04:00">
+    <meta name="byl" content="By Wilhelmina Stroud"></head>
+    <body><main><article id="interactive"><header><h1 class="g-heading">The Kelp Line</h1>
+    <p class="g-dek">Forests under the sea are moving north.</p></header>
+    <p class="g-text">Off the coast of Maine, the kelp forests have crept forty miles north
+    in a decade.</p>
+    <figure><img src="https://static01.nyt.com/kelp.jpg"><figcaption>A diver in a kelp bed.
+    <span class="g-credit">Ansel Moy</span></figcaption></figure>
+    <p class="g-text">Divers who mapped them in 2014 went back this spring with the same charts.</p>
+    </article></main></body></html>"""
+    item = parse_article(page)
+    assert (item["headline"], item["kind"], item["authors"]) == (
+        "The Kelp Line",
+        "interactive",
+        ["Wilhelmina Stroud"],
+    )
+    assert item["body"].split("\n\n")[1].startswith("Divers who mapped them")
+    assert item["captions"][0]["credit"] == "Ansel Moy"
+    assert item["published"] == "2024-06-01T09:00:00-04:00"

@@ -11,7 +11,15 @@ from urllib.parse import urljoin, urlsplit
 
 from newsbot.dates import has_time, isoformat, parse_datetime
 from newsbot.items import ArticleItem
-from newsbot.parsers import nyt_legacy, nyt_live, nyt_mobile, nyt_react, nyt_testid, nyt_vi2018
+from newsbot.parsers import (
+    nyt_generic,
+    nyt_legacy,
+    nyt_live,
+    nyt_mobile,
+    nyt_react,
+    nyt_testid,
+    nyt_vi2018,
+)
 from newsbot.parsers.common import (
     Element,
     Landmarks,
@@ -39,6 +47,7 @@ ERAS: tuple[Markup, ...] = (
     nyt_legacy.MARKUP,
     nyt_vi2018.MARKUP,
     nyt_mobile.MARKUP,
+    nyt_generic.MARKUP,
 )
 
 ARTICLE_TYPES = {
@@ -397,20 +406,13 @@ _CONTRIBUTORS = re.compile(
 _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note)\b", re.IGNORECASE)
 
 
-# For pages whose era path finds no paragraph (a template variant no era module knows yet):
-# paragraphs of the story outside its furniture, so such a page still yields an item.
-_ANY_PARAGRAPH = xpath(
-    ".//p[not(ancestor::figure or ancestor::aside or ancestor::header or ancestor::nav"
-    " or ancestor::footer or ancestor::form or has-class('e1jsehar1'))]"
-)
-
-
 def _body(container: Element, markup: Markup) -> list[str]:
     paragraphs = [text_of(p) for p in markup.paragraphs(container)]
     kept = [text for text in paragraphs if _is_body_text(text)]
-    if not kept:
-        kept = [text_of(p) for p in _ANY_PARAGRAPH(container)]
-        kept = [text for text in kept if _is_body_text(text) and len(text.split()) > 5]
+    if not kept and markup is not nyt_generic.MARKUP:
+        # A variant of the era's template: read it the way unknown templates are read.
+        paragraphs = [text_of(p) for p in nyt_generic.MARKUP.paragraphs(container)]
+        kept = [text for text in paragraphs if _is_body_text(text) and len(text.split()) > 5]
     return kept + _end_notes(markup.end_notes(container))
 
 

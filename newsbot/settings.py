@@ -66,7 +66,9 @@ NEWSBOT_ZERO_ALARM = True
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+# Both consoles accept commands from anyone who can reach the port; a crawler needs neither.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 # --- Archive pipelines (clean ▸ validate ▸ dedupe/revisions ▸ index) --------------------------

@@ -73,17 +73,17 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     landmarks = find_landmarks(parse_html(page))
     meta = read_meta(landmarks.metas)
     json_ld = read_json_ld(landmarks.scripts)
-    story = _article_object(json_ld)
+    ld_article = _article_object(json_ld)
     found = _detect_markup(landmarks)
-    if found is None or (story is None and _is_collection(json_ld)):
+    if found is None or (ld_article is None and _is_collection(json_ld)):
         raise NotAnArticle("no article markup (a homepage, section front or other page)")
     markup, container = found
     body = _body(container, markup)
-    headline = _headline(container, markup, meta, story)
+    headline = _headline(container, markup, meta, ld_article)
     if not body or not headline:
         raise NotAnArticle("no article headline or body")
-    canonical = _canonical_url(landmarks.links, meta, story, url)
-    published, published_raw, published_source = _published(container, meta, story, canonical)
+    canonical = _canonical_url(landmarks.links, meta, ld_article, url)
+    published, published_raw, published_source = _published(container, meta, ld_article, canonical)
     byline = _byline(container, markup, meta)
     section, subsection = _sections(landmarks.root, meta, canonical)
     body_text = "\n\n".join(body)
@@ -91,33 +91,33 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
         url=canonical,
         source_url=url,
         headline=headline,
-        summary=_summary(meta, story),
+        summary=_summary(meta, ld_article),
         section=section,
         subsection=subsection,
-        authors=_authors(byline, meta, story),
+        authors=_authors(byline, meta, ld_article),
         byline=byline,
         published=published,
         published_raw=published_raw,
         published_source=published_source,
-        modified=_modified(meta, story),
+        modified=_modified(meta, ld_article),
         body=body_text,
         captions=_captions(container, markup),
-        tags=_tags(meta, story),
-        language=_language(landmarks.root, meta, story),
+        tags=_tags(meta, ld_article),
+        language=_language(landmarks.root, meta, ld_article),
         word_count=len(body_text.split()),
         kind=_kind(markup, meta, canonical, section),
         short_url=_short_url(page),
         translations=_translations(landmarks.links, canonical),
-        is_free=_is_free(story),
+        is_free=_is_free(ld_article),
     )
 
 
 def _detect_markup(landmarks: Landmarks) -> tuple[Markup, Element] | None:
     """The first era whose landmark the page has, with the element that holds the article."""
     for markup in ERAS:
-        story = markup.find_story(landmarks)
-        if story is not None:
-            return markup, story
+        element = markup.find_story(landmarks)
+        if element is not None:
+            return markup, element
     return None
 
 
@@ -138,13 +138,13 @@ def _is_collection(json_ld: list[dict[str, Any]]) -> bool:
 def _canonical_url(
     links: list[Element],
     meta: dict[str, list[str]],
-    story: dict[str, Any] | None,
+    ld_article: dict[str, Any] | None,
     url: str | None,
 ) -> str | None:
     candidates = [
         *(link.get("href") for link in links if link.get("rel") == "canonical"),
         first_meta(meta, "og:url", "canonicalurl", "url"),
-        _ld_text(story, "url"),
+        _ld_text(ld_article, "url"),
         url,
     ]
     for candidate in candidates:
@@ -164,20 +164,20 @@ def _headline(
     container: Element,
     markup: Markup,
     meta: dict[str, list[str]],
-    story: dict[str, Any] | None,
+    ld_article: dict[str, Any] | None,
 ) -> str | None:
     for element in markup.headline(container):
         text = text_of(element)
         if text:
             return text
-    fallback = first_meta(meta, "hdl", "headline", "og:title") or _ld_text(story, "headline")
+    fallback = first_meta(meta, "hdl", "headline", "og:title") or _ld_text(ld_article, "headline")
     if not fallback:
         return None
     return _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback))) or None
 
 
-def _summary(meta: dict[str, list[str]], story: dict[str, Any] | None) -> str | None:
-    found = _ld_text(story, "description") or first_meta(
+def _summary(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> str | None:
+    found = _ld_text(ld_article, "description") or first_meta(
         meta, "description", "og:description", "twitter:description"
     )
     return clean(found) or None
@@ -188,8 +188,6 @@ def _summary(meta: dict[str, list[str]], story: dict[str, Any] | None) -> str | 
 _NAME_SEPARATORS = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 # "Photographs by Jane Roe" inside a byline: the role goes, the name stays.
 _ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
-
-
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
 
 
@@ -201,9 +199,9 @@ def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> s
 
 
 def _authors(
-    byline: str | None, meta: dict[str, list[str]], story: dict[str, Any] | None
+    byline: str | None, meta: dict[str, list[str]], ld_article: dict[str, Any] | None
 ) -> list[str]:
-    known = _ld_people(story) + _split_names(first_meta(meta, "author") or "")
+    known = _ld_people(ld_article) + _split_names(first_meta(meta, "author") or "")
     names = _split_names(byline or "") or known
     by_folded = {name.casefold(): name for name in known}
     return [by_folded.get(name.casefold()) or _proper_case(name) for name in names]
@@ -222,8 +220,8 @@ def _proper_case(name: str) -> str:
     return re.sub(r"[^\W\d_]+", lambda word: word.group().capitalize(), name.lower())
 
 
-def _ld_people(story: dict[str, Any] | None) -> list[str]:
-    authors = (story or {}).get("author") or []
+def _ld_people(ld_article: dict[str, Any] | None) -> list[str]:
+    authors = (ld_article or {}).get("author") or []
     if isinstance(authors, dict):
         authors = [authors]
     names = []
@@ -239,18 +237,19 @@ _FIRST_TIME = xpath("(.//time[@datetime])[1]/@datetime")
 # Re-serialised copies can keep the visible date ("Feb. 22, 2017") but drop its attribute.
 _FIRST_TIME_TEXT = xpath("string((.//time)[1])")
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
+_PUBLISHED_META = ("article:published_time", "article:published", "datepublished")
 
 
 def _published(
     container: Element,
     meta: dict[str, list[str]],
-    story: dict[str, Any] | None,
+    ld_article: dict[str, Any] | None,
     canonical: str | None,
 ) -> tuple[str | None, str | None, str | None]:
     """(ISO instant, raw string, source). A source stating a time beats one that states only a
     day, so sources are read in order until one gives a time."""
     sources: list[tuple[Callable[[], str | None], str]] = [
-        (lambda: _ld_text(story, "datePublished"), "jsonld"),
+        (lambda: _ld_text(ld_article, "datePublished"), "jsonld"),
         (lambda: first_meta(meta, *_PUBLISHED_META), "meta"),
         (lambda: first_meta(meta, "ptime"), "meta"),
         (lambda: first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
@@ -272,16 +271,13 @@ def _published(
     return isoformat(day_only[0]), day_only[1], day_only[2]
 
 
-_PUBLISHED_META = ("article:published_time", "article:published", "datepublished")
-
-
 def _url_date(url: str | None) -> str | None:
     match = _URL_DATE.search(urlsplit(url or "").path)
     return "-".join(match.groups()) if match else None
 
 
-def _modified(meta: dict[str, list[str]], story: dict[str, Any] | None) -> str | None:
-    raw = _ld_text(story, "dateModified") or first_meta(
+def _modified(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> str | None:
+    raw = _ld_text(ld_article, "dateModified") or first_meta(
         meta, "article:modified_time", "article:modified", "datemodified", "utime"
     )
     when = parse_datetime(raw)
@@ -510,11 +506,11 @@ def _text_outside(element: Element, excluded: set[Element]) -> str:
 # --- the rest --------------------------------------------------------------------------------
 
 
-def _tags(meta: dict[str, list[str]], story: dict[str, Any] | None) -> list[str]:
+def _tags(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> list[str]:
     tags = list(meta.get("article:tag", []))
     for value in meta.get("news_keywords", []) + meta.get("keywords", []):
         tags.extend(value.split(","))
-    keywords = (story or {}).get("keywords")
+    keywords = (ld_article or {}).get("keywords")
     if isinstance(keywords, list):
         tags.extend(str(k) for k in keywords)
     elif isinstance(keywords, str):
@@ -523,10 +519,10 @@ def _tags(meta: dict[str, list[str]], story: dict[str, Any] | None) -> list[str]
 
 
 def _language(
-    root: Element, meta: dict[str, list[str]], story: dict[str, Any] | None
+    root: Element, meta: dict[str, list[str]], ld_article: dict[str, Any] | None
 ) -> str | None:
     found = (
-        _ld_text(story, "inLanguage")
+        _ld_text(ld_article, "inLanguage")
         or first_meta(meta, "inlanguage", "content-language", "og:locale")
         or root.get("lang")
     )
@@ -563,7 +559,7 @@ _SHORT_LINK = re.compile(r"nyti\.ms/[A-Za-z0-9]+")
 
 def _short_url(page: str | bytes) -> str | None:
     """The page's nyti.ms link. Pages show it in the header (or the app state) before any
-    related story's, so the first one in the source is the page's own."""
+    related story’s, so the first one in the source is the page's own."""
     # A plain find is much faster than a regex scan over a megabyte that rarely matches.
     start = page.find(b"nyti.ms/" if isinstance(page, bytes) else "nyti.ms/")
     if start < 0:
@@ -589,8 +585,8 @@ def _translations(links: list[Element], canonical: str | None) -> dict[str, str]
     return found
 
 
-def _is_free(story: dict[str, Any] | None) -> bool | None:
-    value = (story or {}).get("isAccessibleForFree")
+def _is_free(ld_article: dict[str, Any] | None) -> bool | None:
+    value = (ld_article or {}).get("isAccessibleForFree")
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in {"true", "false"}:

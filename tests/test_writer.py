@@ -7,11 +7,18 @@ from pathlib import Path
 
 import pytest
 from whoosh import index
+from whoosh.util import filelock
 
 from newsbot.items import ArticleItem
 from newsbot.search.history import History
 from newsbot.search.schema import document_to_item
-from newsbot.search.writer import ArchiveWriter, IndexBusy, read_crawl_state
+from newsbot.search.writer import (
+    CRAWL_LOCK_FILE,
+    ArchiveWriter,
+    CrawlLock,
+    IndexBusy,
+    read_crawl_state,
+)
 
 URL = "https://www.nytimes.com/2026/11/20/world/americas/brazil-rains.html"
 
@@ -104,9 +111,29 @@ def test_uncommitted_batch_is_not_in_the_index(tmp_path: Path) -> None:
     assert count(tmp_path) == 1
 
 
-def test_second_writer_waits_then_gives_up(tmp_path: Path) -> None:
-    with ArchiveWriter(tmp_path), pytest.raises(IndexBusy, match="another crawl"):
-        ArchiveWriter(tmp_path, lock_timeout=0.3).open()
+def test_writer_waits_for_another_process_then_gives_up(tmp_path: Path) -> None:
+    # A second file description on the lock file is what another process would hold.
+    other = filelock.FileLock(str(tmp_path / CRAWL_LOCK_FILE))
+    assert other.acquire()
+    try:
+        with pytest.raises(IndexBusy, match="another crawl"):
+            ArchiveWriter(tmp_path, lock_timeout=0.3).open()
+    finally:
+        other.release()
+    with ArchiveWriter(tmp_path, lock_timeout=0.3):
+        pass
+
+
+def test_pipelines_of_one_crawl_share_the_lock(tmp_path: Path) -> None:
+    shared = CrawlLock(tmp_path, timeout=0.3)
+    shared.acquire()
+    with ArchiveWriter(tmp_path, lock_timeout=0.3):
+        pass
+    other = filelock.FileLock(str(tmp_path / CRAWL_LOCK_FILE))
+    assert not other.acquire()  # still held by `shared`
+    shared.release()
+    assert other.acquire()
+    other.release()
 
 
 def test_reader_works_while_a_writer_is_open(tmp_path: Path) -> None:

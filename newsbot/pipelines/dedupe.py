@@ -29,7 +29,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newsbot.pipelines import signals as newsbot_signals
 from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash, utc_text
-from newsbot.search.writer import Commit
+from newsbot.search.writer import Commit, CrawlLock, IndexBusy
 from newsbot.urls import SITE_DOMAIN, canonical_article_url, is_site_host
 
 logger = logging.getLogger(__name__)
@@ -60,11 +60,13 @@ class DedupePipeline:
         store_path: Path,
         near: str = "keep",
         near_threshold: float = 0.8,
+        lock_timeout: float = 30.0,
         crawler: Crawler | None = None,
     ) -> None:
         if near not in NEAR_MODES:
             raise ValueError(f"NEWSBOT_DEDUPE_NEAR must be one of {NEAR_MODES}, not {near!r}")
         self.store = DedupeStore(store_path, threshold=near_threshold)
+        self.lock = CrawlLock(store_path.parent, lock_timeout)
         self.index_dir = store_path.parent
         self.near = near
         self.crawler = crawler
@@ -78,12 +80,19 @@ class DedupePipeline:
             store_path=Path(settings.get("NEWSBOT_INDEX_DIR")) / STORE_FILE,
             near=settings.get("NEWSBOT_DEDUPE_NEAR", "keep"),
             near_threshold=settings.getfloat("NEWSBOT_DEDUPE_NEAR_THRESHOLD", 0.8),
+            lock_timeout=settings.getfloat("NEWSBOT_INDEX_LOCK_TIMEOUT", 30.0),
             crawler=crawler,
         )
         crawler.signals.connect(pipeline._index_committed, newsbot_signals.index_committed)
         return pipeline
 
     def open_spider(self) -> None:
+        # Before touching the store: another crawl on this index owns it until it finishes.
+        try:
+            self.lock.acquire()
+        except IndexBusy as busy:
+            logger.error("Not crawling: %s (%s)", busy, busy.hint)
+            raise
         self.store.open()
         added = self.store.reconcile(self.index_dir)
         if added:
@@ -96,6 +105,7 @@ class DedupePipeline:
     def close_spider(self) -> None:
         self.store.commit()
         self.store.close()
+        self.lock.release()
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -24,7 +24,7 @@ from twisted.internet.defer import Deferred
 
 from newsbot.pipelines import signals as newsbot_signals
 from newsbot.search.history import utc_now_iso
-from newsbot.search.writer import ArchiveWriter
+from newsbot.search.writer import ArchiveWriter, IndexBusy
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,13 @@ class IndexPipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        # IndexBusy here makes Scrapy log it and end the crawl before any request is sent.
-        self.writer.open()
+        try:
+            self.writer.open()
+        except IndexBusy as busy:
+            # Raising from open_spider ends the crawl before any request, with exit status 1;
+            # Scrapy adds a traceback, so say plainly first what happened and what to do.
+            logger.error("Not crawling: %s (%s)", busy, busy.hint)
+            raise
         previous = self.writer.record_crawl(started_at=utc_now_iso(), status="running")
         if previous.get("status") == "running":
             logger.warning(

@@ -71,6 +71,43 @@ def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
+# Crawl locks this process holds: index dir -> (file lock, holders). The pipelines of one crawl
+# share it; a flock taken twice by one process through two file descriptors would block itself.
+_HELD: dict[Path, tuple[filelock.LockBase, int]] = {}
+
+
+class CrawlLock:
+    """The crawl-long lock on an index directory (`newsbot-crawl.lock`), shared by the pipelines
+    of one process; another process waits up to `timeout` seconds, then gets `IndexBusy`. The OS
+    drops it when the process dies, so a killed crawl never leaves a stale lock."""
+
+    def __init__(self, index_dir: Path, timeout: float = 30.0) -> None:
+        self.index_dir = Path(index_dir).resolve()
+        self.timeout = timeout
+
+    def acquire(self) -> None:
+        if self.index_dir in _HELD:
+            lock, holders = _HELD[self.index_dir]
+            _HELD[self.index_dir] = (lock, holders + 1)
+            return
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.index_dir / CRAWL_LOCK_FILE))
+        if not try_for(lock.acquire, timeout=self.timeout, delay=_LOCK_RETRY_SECONDS):
+            raise IndexBusy(
+                f"another crawl is writing {self.index_dir}; waited {self.timeout:g}s",
+                hint="wait for it to finish, or point this one at another NEWSBOT_INDEX_DIR",
+            )
+        _HELD[self.index_dir] = (lock, 1)
+
+    def release(self) -> None:
+        lock, holders = _HELD[self.index_dir]
+        if holders > 1:
+            _HELD[self.index_dir] = (lock, holders - 1)
+        else:
+            del _HELD[self.index_dir]
+            lock.release()
+
+
 class ArchiveWriter:
     """Batches article updates for one index and commits them under Whoosh's write lock.
 
@@ -84,7 +121,7 @@ class ArchiveWriter:
         self.lock_timeout = lock_timeout
         self._pending: dict[str, dict[str, Any]] = {}
         self._retired: set[str] = set()
-        self._crawl_lock: filelock.LockBase | None = None
+        self._crawl_lock: CrawlLock | None = None
         self._index: index.Index | None = None
         self._searcher: Any = None
 
@@ -97,13 +134,8 @@ class ArchiveWriter:
 
     def open(self) -> None:
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(self.index_dir / CRAWL_LOCK_FILE))
-        if not try_for(lock.acquire, timeout=self.lock_timeout, delay=_LOCK_RETRY_SECONDS):
-            raise IndexBusy(
-                f"another crawl is writing {self.index_dir}; waited {self.lock_timeout:g}s",
-                hint="wait for it to finish, or point this one at another NEWSBOT_INDEX_DIR",
-            )
-        self._crawl_lock = lock
+        self._crawl_lock = CrawlLock(self.index_dir, self.lock_timeout)
+        self._crawl_lock.acquire()
         self._index = open_or_create(self.index_dir)
         self._searcher = self._index.searcher()
 

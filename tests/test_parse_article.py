@@ -125,6 +125,7 @@ def test_unknown_template_of_an_article_still_gives_an_item() -> None:
     in a decade.</p>
     <figure><img src="https://static01.nyt.com/kelp.jpg"><figcaption>A diver in a kelp bed.
     <span class="g-credit">Ansel Moy</span></figcaption></figure>
+    <div class="ad"><p>Advertisement</p><p>Continue reading the main story</p></div>
     <p class="g-text">Divers who mapped them in 2014 went back this spring with the same charts.</p>
     </article></main></body></html>"""
     item = parse_article(page)
@@ -133,6 +134,7 @@ def test_unknown_template_of_an_article_still_gives_an_item() -> None:
         "interactive",
         ["Wilhelmina Stroud"],
     )
+    assert len(item["body"].split("\n\n")) == 2
     assert item["body"].split("\n\n")[1].startswith("Divers who mapped them")
     assert item["captions"][0]["credit"] == "Ansel Moy"
     assert item["published"] == "2024-06-01T09:00:00-04:00"

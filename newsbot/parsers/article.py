@@ -396,7 +396,7 @@ _BOILERPLATE = re.compile(
 _BRACKETED_PROMO = re.compile(r"^\[[^\[\]]+\]$")
 _CONTRIBUTORS = re.compile(
     r"contributed (?:reporting|research)|(?:reporting|research) (?:was|were) contributed"
-    r"|\breported from\b|contributed to this (?:article|report)",
+    r"|\breported from\b|contributed to this (?:article|report)|^additional reporting by\b",
     re.IGNORECASE,
 )
 _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note)\b", re.IGNORECASE)

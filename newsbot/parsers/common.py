@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,44 +44,46 @@ def text_of(element: Element) -> str:
     return clean(_STRING_VALUE(element))
 
 
-def decode(page: str | bytes) -> str:
-    """Page bytes as text: UTF-8 when they are valid UTF-8, else the declared charset, else
-    Windows-1252 (which never fails, so an odd byte never stops a parse)."""
-    if isinstance(page, str):
-        return page
+def decode_legacy(page: bytes) -> str:
+    """Bytes that are not UTF-8, as text: the charset the page declares, else Windows-1252
+    (which never fails, so an odd byte never stops a parse)."""
+    declared = _CHARSET.search(page[:4096])
+    encoding = declared.group(1).decode("ascii") if declared else "cp1252"
     try:
-        return page.decode("utf-8")
-    except UnicodeDecodeError:
-        declared = _CHARSET.search(page[:4096])
-        encoding = declared.group(1).decode("ascii") if declared else "cp1252"
-        try:
-            return page.decode(encoding, errors="replace")
-        except LookupError:
-            return page.decode("cp1252", errors="replace")
+        return page.decode(encoding, errors="replace")
+    except LookupError:
+        return page.decode("cp1252", errors="replace")
 
 
 # Plain etree parsers: lxml.html's element classes are looked up in Python for every element
-# the parser hands out, which costs more than the rest of the extraction.
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
-_UTF8_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# the parser hands out, which costs more than the rest of the extraction. A parser object must
+# not serve two threads at once, so each thread gets its own pair.
+_THREAD_PARSERS = threading.local()
+
+
+def _parser(utf8_bytes: bool) -> etree.HTMLParser:
+    if not hasattr(_THREAD_PARSERS, "utf8"):
+        options = {"remove_comments": True, "remove_pis": True}
+        _THREAD_PARSERS.utf8 = etree.HTMLParser(encoding="utf-8", **options)
+        _THREAD_PARSERS.text = etree.HTMLParser(**options)
+    return _THREAD_PARSERS.utf8 if utf8_bytes else _THREAD_PARSERS.text
 
 
 def parse_html(page: str | bytes) -> Element:
     """The document tree, or ParseError when there is no document to speak of.
 
     Valid UTF-8 bytes go to libxml2 as they are (decoding them to str first costs more than the
-    check); anything else is decoded by `decode`.
+    check); other bytes are decoded by `decode_legacy`.
     """
     if isinstance(page, bytes):
         try:
             page.decode("utf-8")
         except UnicodeDecodeError:
-            page = decode(page)
-    if not page.strip():
+            page = decode_legacy(page)
+    if not page or page.isspace():
         raise NotAnArticle("empty page")
-    parser = _UTF8_PARSER if isinstance(page, bytes) else _PARSER
     try:
-        root = etree.fromstring(page, parser=parser)
+        root = etree.fromstring(page, parser=_parser(isinstance(page, bytes)))
     except (etree.LxmlError, ValueError) as error:
         raise ParseError(f"unreadable HTML: {error}") from error
     if root is None:

@@ -1,5 +1,5 @@
-"""The mobile-web article template (2014–2016, `meta sourceApp=mobileWeb`): `p.p-block` in
-`div.article-body`; columns name their columnist in a heading instead of a byline."""
+"""The mobile-web article template (2014–2016, served with `meta sourceApp=mobileWeb`):
+`p.p-block` in `div.article-body`; columns name their columnist in a heading, not a byline."""
 
 from newsbot.parsers.common import Markup, story_containing, xpath
 

@@ -2,6 +2,7 @@
 `section[name=articleBody]`; paragraphs sit directly in `div.StoryBodyCompanionColumn > div`."""
 
 from newsbot.parsers.common import Markup, story_containing, xpath
+from newsbot.parsers.nyt_react import BOTTOM_NOTES
 
 MARKUP = Markup(
     era="vi2018",
@@ -9,8 +10,7 @@ MARKUP = Markup(
     headline=xpath(".//h1"),
     byline=xpath("(.//header//p[starts-with(normalize-space(.), 'By ')])[1]"),
     paragraphs=xpath(".//div[contains(@class, 'StoryBodyCompanionColumn')]/div/p"),
-    end_notes=xpath(
-        ".//div[has-class('bottom-of-article')]//strong | .//div[has-class('bottom-of-article')]//p"
-    ),
+    # The bottom-of-article block (corrections, print note) that React pages kept.
+    end_notes=xpath(BOTTOM_NOTES),
     figures=xpath(".//figure"),
 )

@@ -56,7 +56,7 @@ def trafilatura_extractor() -> Callable[[bytes], object] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     pages = load_pages(args.corpus)
     if not pages:

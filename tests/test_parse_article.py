@@ -138,3 +138,14 @@ def test_unknown_template_of_an_article_still_gives_an_item() -> None:
     assert item["body"].split("\n\n")[1].startswith("Divers who mapped them")
     assert item["captions"][0]["credit"] == "Ansel Moy"
     assert item["published"] == "2024-06-01T09:00:00-04:00"
+
+
+def test_stray_invalid_byte_in_a_utf8_page_keeps_the_rest_of_the_text() -> None:
+    page = (
+        (FIXTURES / "testid.html")
+        .read_bytes()
+        .replace(b"This year he lost", b"This\xff year he lost")
+    )
+    item = parse_article(page)
+    assert "“An owl does not need a permit,”" in item["body"]
+    assert "This\ufffd year he lost four trees" in item["body"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsbot.parsers.feeds import parse_date
+from newsbot.dates import parse_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class StoredArticle:
 
 def newest(*values: str | None) -> str | None:
     """The latest of some ISO 8601 / RFC 822 date strings (None if none parses)."""
-    dated = [(parse_date(v), v) for v in values if v]
+    dated = [(parse_datetime(v), v) for v in values if v]
     dated = [(d, v) for d, v in dated if d is not None]
     return max(dated)[1] if dated else None
 
@@ -73,8 +73,8 @@ class CrawlState:
                 continue
             if changed is None:
                 return False
-            known = parse_date(newest(stored.modified, stored.source_date))
-            seen = parse_date(changed)
+            known = parse_datetime(newest(stored.modified, stored.source_date))
+            seen = parse_datetime(changed)
             return known is None or seen is None or seen > known
         return True
 

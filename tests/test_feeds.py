@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.parsers.feeds import FeedError, gunzip, parse_date, parse_rss, parse_sitemap
+from newsbot.parsers.feeds import FeedError, gunzip, parse_rss, parse_sitemap
 
 SITE_DIR = Path(__file__).parent / "fixtures" / "discovery" / "site"
 RSS_URL = "https://rss.nytimes.com/services/xml/rss/nyt/Americas.xml"
@@ -87,23 +87,3 @@ def test_entities_are_not_expanded() -> None:
     entries = parse_rss(body, RSS_URL)
     assert len(entries) == 1
     assert "root" not in (entries[0].title or "")
-
-
-@pytest.mark.parametrize(
-    ("text", "iso"),
-    [
-        ("Mon, 05 Jan 2026 14:00:00 +0000", "2026-01-05T14:00:00+00:00"),
-        ("Sun, 27 Jan 2019 16:28:31 GMT ", "2019-01-27T16:28:31+00:00"),
-        ("2026-01-02T16:00:00Z", "2026-01-02T16:00:00+00:00"),
-        ("2026-01-02T11:00:00-05:00", "2026-01-02T11:00:00-05:00"),
-        ("2026-01-02", "2026-01-02T00:00:00+00:00"),
-    ],
-)
-def test_parse_date(text: str, iso: str) -> None:
-    parsed = parse_date(text)
-    assert parsed is not None and parsed.isoformat() == iso
-
-
-def test_parse_date_garbage() -> None:
-    assert parse_date("yesterday") is None
-    assert parse_date(None) is None

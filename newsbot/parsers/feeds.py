@@ -1,7 +1,7 @@
 """RSS feed and news sitemap parsers. Pure: bytes + URL in, plain dataclasses out.
 
-Dates come back as ISO 8601 strings with an offset (or None), so callers can compare them after
-`parse_date`, store them, and write them to JSON without further work.
+Dates come back as ISO 8601 strings with an offset (or None), read by `newsbot.dates`, so callers
+can compare, store and write them to JSON without further work.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import gzip
 import io
 import zlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 
+from newsbot.dates import isoformat, parse_datetime
 from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
 
 # A news sitemap is at most 1,000 URLs (~1 MB); 50 MB unpacked is the sitemap protocol's cap.
@@ -51,27 +50,9 @@ class SitemapEntry:
         return asdict(self)
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """An aware datetime from ISO 8601 or RFC 822 text; naive values are taken as UTC."""
-    if not value:
-        return None
-    value = value.strip()
-    parsed: datetime | None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
 def _iso(value: str | None) -> str | None:
-    parsed = parse_date(value)
-    return parsed.isoformat() if parsed else None
+    parsed = parse_datetime(value)
+    return isoformat(parsed) if parsed else None
 
 
 def gunzip(body: bytes, max_size: int = DEFAULT_MAX_UNPACKED) -> bytes:

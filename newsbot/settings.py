@@ -78,6 +78,11 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.dedupe.DedupePipeline": 300,
     "newsbot.pipelines.index.IndexPipeline": 400,
 }
+# Each pipeline can be switched off (it then raises NotConfigured and Scrapy skips it).
+NEWSBOT_CLEAN_ENABLED = True
+NEWSBOT_VALIDATE_ENABLED = True
+NEWSBOT_DEDUPE_ENABLED = True
+NEWSBOT_INDEX_ENABLED = True
 # Extra body lines to remove as boilerplate, besides the built-in ones (clean.BOILERPLATE).
 NEWSBOT_CLEAN_BOILERPLATE: list[str] = []
 # Warn when a field's completeness falls by at least this share (0..1) since the last crawl.

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from whoosh import index
 
 from newsbot.items import ArticleItem
 from newsbot.pipelines.index import IndexPipeline
-from newsbot.search.writer import read_crawl_state
+from newsbot.search.writer import IndexBusy, read_crawl_state
 
 
 def article(n: int) -> ArticleItem:
@@ -95,3 +96,23 @@ def test_an_unfinished_crawl_is_noticed_by_the_next(tmp_path: Path, caplog) -> N
     asyncio.run(crawl(finish=True))
     assert "did not finish" in caplog.text
     assert documents(tmp_path) == 1
+
+
+def test_a_failed_commit_fails_its_items_and_the_next_one_stores_them(tmp_path: Path) -> None:
+    pipeline = IndexPipeline(tmp_path, commit_items=1, lock_timeout=0.2)
+
+    async def crawl() -> None:
+        pipeline.open_spider()
+        reindex = index.open_dir(str(tmp_path)).writer()  # e.g. `newsbot reindex` writing
+        try:
+            with pytest.raises(IndexBusy, match="write lock"):
+                await pipeline.process_item(article(1))
+        finally:
+            reindex.cancel()
+        await pipeline.process_item(article(2))
+        pipeline.close_spider()
+
+    asyncio.run(crawl())
+    # Article 1 never reached the feed, but its document is not lost either.
+    assert documents(tmp_path) == 2
+    assert read_crawl_state(tmp_path)["last_crawl"]["status"] == "finished"

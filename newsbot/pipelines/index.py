@@ -107,22 +107,29 @@ class IndexPipeline:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         try:
-            self.commit()
+            committed = self.commit()
             self.writer.record_crawl(
-                finished_at=utc_now_iso(), status="finished", documents_written=self._written
+                finished_at=utc_now_iso(),
+                status="finished" if committed else "failed",
+                documents_written=self._written,
             )
         finally:
             self.writer.close()
 
-    def commit(self) -> None:
-        """Commit the batch and release its items to the rest of Scrapy (feed, stats)."""
+    def commit(self) -> bool:
+        """Commit the batch and release its items to the rest of Scrapy (feed, stats).
+
+        If the commit fails, each waiting item fails with the error (Scrapy logs it and counts
+        it in item_error stats) and False is returned; the next batch tries again.
+        """
         waiting, self._waiting, self._oldest = self._waiting, [], None
         try:
             done = self.writer.commit()
         except Exception as error:
+            logger.error("Index commit failed, %d items not stored: %s", len(waiting), error)
             for deferred in waiting:
                 deferred.errback(error)
-            raise
+            return False
         if done is not None:
             self._written += len(done.written)
             self._inc_stat("newsbot/index/commits")
@@ -130,14 +137,11 @@ class IndexPipeline:
                 self.crawler.signals.send_catch_log(newsbot_signals.index_committed, commit=done)
         for deferred in waiting:
             deferred.callback(None)
+        return True
 
     def _tick(self) -> None:
         if self._oldest is not None and time.monotonic() - self._oldest >= self.commit_seconds:
-            try:
-                self.commit()
-            except Exception:
-                # The batch's items already carry the error to Scrapy; the timer must go on.
-                logger.exception("Index commit failed")
+            self.commit()
 
     def _alternate_found(self, url: str, alternate: str) -> None:
         if self.writer.add_alternate(url, alternate):

@@ -91,8 +91,8 @@ def main() -> None:
             rss_after = rss_mib()
             fresh = [synthetic(args.articles + i, rng) for i in range(len(samples))]
             lookups = {
-                "get(url), known": [lambda u=u: store.get(u) for u, _, _ in samples],
-                "get(url), new": [lambda u=u: store.get(u) for u, _, _, _ in fresh],
+                "has(url), known": [lambda u=u: store.has(u) for u, _, _ in samples],
+                "has(url), new": [lambda u=u: store.has(u) for u, _, _, _ in fresh],
                 "url_for_content(hash)": [
                     lambda h=h: store.url_for_content(h) for _, h, _ in samples
                 ],

@@ -115,8 +115,8 @@ def test_state_persists_across_runs_only_when_committed(tmp_path: Path) -> None:
     crashed.process_item(article(OTHER, body="Entirely different words here."))
     crashed.store.close()  # no commit: as after SIGKILL
     with DedupeStore(tmp_path / STORE_FILE) as store:
-        assert store.get(URL) is not None
-        assert store.get(OTHER) is None
+        assert store.has(URL)
+        assert not store.has(OTHER)
 
 
 def test_reconcile_adds_what_the_index_committed_and_the_store_lost(tmp_path: Path) -> None:
@@ -128,8 +128,8 @@ def test_reconcile_adds_what_the_index_committed_and_the_store_lost(tmp_path: Pa
         store.commit()
         assert store.reconcile(tmp_path) == 1
         assert store.reconcile(tmp_path) == 0
-        assert store.get(URL) is not None
-        assert store.get(AMP) is None and store.primary_for(AMP) == URL
+        assert store.has(URL)
+        assert not store.has(AMP) and store.primary_for(AMP) == URL
 
 
 def test_amp_and_tracking_copies_end_as_one_document_with_alternates(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ class DedupePipeline:
             if primary is not None and primary != url:
                 self._inc("duplicate")
                 raise DuplicateArticle(f"{address} is a known alternate of {primary}")
-        if self.store.get(url) is not None:
+        if self.store.has(url):
             if fetched != url:
                 # The page named its canonical URL, which is stored: a copy (AMP, print) of an
                 # article we have, not a new version of it.

@@ -73,11 +73,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 """
 
 
-class Known(NamedTuple):
-    url: str
-    signature: bytes
-
-
 class Match(NamedTuple):
     url: str
     similarity: float
@@ -134,7 +129,7 @@ def _content_key(content_hash: str) -> bytes:
 
 
 class DedupeStore:
-    """URL → content and SimHash, content → URL, alternate → URL; one SQLite file."""
+    """URL → content hash and MinHash, content → URL, alternate → URL; one SQLite file."""
 
     def __init__(self, path: Path, threshold: float = 0.8) -> None:
         self.path = Path(path)
@@ -176,11 +171,11 @@ class DedupeStore:
         self.db.commit()
         self.db.execute("BEGIN")
 
-    def get(self, url: str) -> Known | None:
+    def has(self, url: str) -> bool:
         row = self.db.execute(
-            "SELECT url, signature FROM articles WHERE id = ? AND url = ?", (url_key(url), url)
+            "SELECT 1 FROM articles WHERE id = ? AND url = ?", (url_key(url), url)
         ).fetchone()
-        return Known(*row) if row else None
+        return row is not None
 
     def url_for_content(self, content_hash: str) -> str | None:
         row = self.db.execute(
@@ -271,7 +266,7 @@ class DedupeStore:
             query = DateRange("last_seen", since.replace(tzinfo=None), None)
             for hit in searcher.search(query, limit=None):
                 item = document_to_item(hit.fields())
-                if not item.get("content_hash") or self.get(item["url"]) is not None:
+                if not item.get("content_hash") or self.has(item["url"]):
                     continue
                 signature = minhash(item.get("body") or "")
                 self.remember(item["url"], item["content_hash"], signature, item.get("published"))

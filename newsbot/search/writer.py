@@ -136,8 +136,12 @@ class ArchiveWriter:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self._crawl_lock = CrawlLock(self.index_dir, self.lock_timeout)
         self._crawl_lock.acquire()
-        self._index = open_or_create(self.index_dir)
-        self._searcher = self._index.searcher()
+        try:
+            self._index = open_or_create(self.index_dir)
+            self._searcher = self._index.searcher()
+        except Exception:
+            self.close()
+            raise
 
     def close(self) -> None:
         """Release everything. Uncommitted documents are discarded: call `commit` first."""

@@ -9,6 +9,7 @@ import pytest
 from whoosh import index
 from whoosh.util import filelock
 
+from newsbot.cli import main
 from newsbot.items import ArticleItem
 from newsbot.search.history import History
 from newsbot.search.schema import document_to_item
@@ -136,12 +137,14 @@ def test_pipelines_of_one_crawl_share_the_lock(tmp_path: Path) -> None:
     other.release()
 
 
-def test_reader_works_while_a_writer_is_open(tmp_path: Path) -> None:
+def test_search_works_while_a_crawl_is_writing(tmp_path: Path, capsys) -> None:
     with ArchiveWriter(tmp_path) as writer:
         writer.put(article())
         writer.commit()
-        writer.put(article(headline="Changed"))
+        writer.put(article(headline="Changed"))  # pending, not committed
         assert json.loads(stored(tmp_path)["item"])["headline"] == "Rains flood Brazil"
+        assert main(["search", "Brazil", "--index", str(tmp_path), "--json"]) == 0
+    assert URL in capsys.readouterr().out
 
 
 def test_crawl_state_records_start_and_finish(tmp_path: Path) -> None:

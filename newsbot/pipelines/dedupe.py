@@ -2,8 +2,9 @@
 
 Three levels, persistent across crawls in `newsbot-dedupe.sqlite3` beside the index:
 
-1. Same canonical URL: passes, so the index updates the one document and records a revision.
-2. Same `content_hash` under another URL (AMP, print, syndicated or tracking variants): dropped
+1. Same canonical URL (tracking variants included: the clean pipeline already canonicalised
+   them): passes, so the index updates the one document and records a revision.
+2. Same `content_hash` under another URL (AMP, print or syndicated copies): dropped
    as `DuplicateArticle`, and the stored article records the URL in `alternates`. When the
    stored URL is itself the worse address (an AMP or print URL) and the new one is the plain
    article URL, the new item takes over instead and the old URL becomes its alternate.
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 NEAR_MODES = ("keep", "drop")
 # Addresses that serve an article in another wrapper; the plain article URL is preferred.
-_WRAPPER_URL = re.compile(r"\.amp\.html$|/amp/|/print/|[?&](?:amp|print)(?:=|&|$)")
+# (Item URLs are canonical, without a query, so only the path can say so.)
+_WRAPPER_URL = re.compile(r"\.amp\.html$|/amp/|/print/")
 
 
 class DuplicateArticle(DropItem):

@@ -127,7 +127,7 @@ class CleanPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        for name, value in adapter.items():
+        for name, value in list(adapter.items()):
             if name == "body":
                 byline = clean_text(adapter.get("byline") or "")
                 adapter[name] = clean_body(value or "", self.boilerplate, byline) or None

@@ -149,3 +149,86 @@ def test_stray_invalid_byte_in_a_utf8_page_keeps_the_rest_of_the_text() -> None:
     item = parse_article(page)
     assert "“An owl does not need a permit,”" in item["body"]
     assert "This\ufffd year he lost four trees" in item["body"]
+
+
+def stripped(page: str) -> str:
+    """A copy the way some archivers save pages: no `<meta>`, `<link>` or `<script>`."""
+    for pattern in (r"<meta[^>]*>", r"<link[^>]*>", r"<script.*?</script>"):
+        page = re.sub(pattern, "", page, flags=re.DOTALL)
+    return page
+
+
+def test_video_figure_without_its_script_is_not_a_caption() -> None:
+    page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
+    video = """<figure class="sizeMedium css-q1" aria-label="media" role="group">
+    <div><span class="css-1dv1kvn">Video</span><div><img src="https://static01.nyt.com/v.jpg"
+    alt="Video player loading"></div></div><figcaption class="css-2 e18f7pbr0">
+    <span class="css-3 e13ogyst0">Marlow Fenn walks the rows at dusk.</span></figcaption>
+    </figure>"""
+    page = stripped(page).replace('<p id="article-summary"', video + '<p id="article-summary"')
+    texts = [caption["text"] for caption in parse_article(page)["captions"]]
+    assert texts == ["A barn owl box on a post at the Willet Creek orchard in Yakima County, Wash."]
+
+
+def test_legacy_dateline_gives_the_shown_day_not_the_update_time() -> None:
+    # NYT5 datelines put the update time in `datetime` and show the publication day.
+    page = stripped((FIXTURES / "legacy.html").read_text(encoding="utf-8"))
+    old_byline = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
+    page = page.replace(
+        old_byline,
+        '<p class="byline">By <span itemprop="author creator"><span class="byline-author"'
+        ' data-byline-name="Odessa Varnum">ODESSA VARNUM</span></span>'
+        '<time class="dateline" datetime="2015-04-09T01:30:24-04:00" itemprop="dateModified">'
+        "APRIL 7, 2015</time></p>",
+    )
+    item = parse_article(page)
+    assert (item["published"], item["published_source"]) == ("2015-04-07T00:00:00-04:00", "time")
+    assert (item["byline"], item["authors"]) == ("By ODESSA VARNUM", ["Odessa Varnum"])
+
+
+def test_updated_stamp_is_not_the_publication_time() -> None:
+    page = stripped((FIXTURES / "testid.html").read_text(encoding="utf-8"))
+    page = page.replace(
+        re.search(r'<time class="css-x7rtpa.*?</time>', page).group(),
+        '<span>Updated <time datetime="2022-05-21T09:00:00-04:00">May 21, 2022</time></span>',
+    )
+    # Nothing else states a date, so the canonical URL's day is the best left.
+    page = page.replace(
+        "<body>", '<body><link rel="canonical" href="/2022/05/19/us/politics/o.html">'
+    )
+    assert parse_article(page)["published"] == "2022-05-19T00:00:00-04:00"
+
+
+def test_live_blog_without_metas_reads_header_and_first_post() -> None:
+    page = stripped((FIXTURES / "live.html").read_text(encoding="utf-8"))
+    page = page.replace("<body>", '<body><link rel="canonical" href="/live/2023/04/02/us/x">')
+    item = parse_article(page)
+    # "Last Updated" is not the publication time; posts carry their own times.
+    assert (item["published"], item["published_source"]) == ("2023-04-02T00:00:00-04:00", "url")
+    assert item["authors"] == ["Quentin Ashby", "Lorna Vex"]
+    assert item["byline"] == "— Quentin Ashby and Lorna Vex"
+
+
+def test_live_posts_in_another_shape_and_wrapped_paragraphs() -> None:
+    page = (FIXTURES / "live.html").read_text(encoding="utf-8")
+    page = page.replace(
+        '<div class="live-blog-post css-1gmvwo" id="post-2">',
+        '<article data-testid="live-blog-post" id="post-2"><div class="css-w1">',
+    )
+    page = page.replace(
+        "— Delphine Okoro</p></div>\n</div>", "— Delphine Okoro</p></div>\n</div></article>"
+    )
+    item = parse_article(page)
+    body = item["body"].split("\n\n")
+    assert body[2].startswith("The Red Cross opened shelters")
+    assert not any(paragraph.startswith("—") for paragraph in body)
+
+
+def test_first_published_from_the_app_state_when_it_agrees_with_the_shown_day() -> None:
+    page = stripped((FIXTURES / "react.html").read_text(encoding="utf-8"))
+    state = '<script>window.__preloadedData = {"a":{"firstPublished":"%s","url":"x"}};</script>'
+    same_day = page.replace("</body>", state % "2019-10-03T13:05:09.000Z" + "</body>")
+    assert parse_article(same_day)["published"] == "2019-10-03T13:05:09+00:00"
+    # A related story's date is not this one's.
+    other_day = page.replace("</body>", state % "2019-09-28T13:05:09.000Z" + "</body>")
+    assert parse_article(other_day)["published"] == "2019-10-03T00:00:00-04:00"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newsbot.dates import has_time, isoformat, parse_datetime
+from newsbot.dates import NEW_YORK, has_time, isoformat, parse_datetime
 from newsbot.items import ArticleItem
 from newsbot.parsers import (
     nyt_generic,
@@ -83,7 +84,9 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     if not body or not headline:
         raise NotAnArticle("no article headline or body")
     canonical = _canonical_url(landmarks.links, meta, ld_article, url)
-    published, published_raw, published_source = _published(container, meta, ld_article, canonical)
+    published, published_raw, published_source = _published(
+        container, markup, meta, ld_article, landmarks.scripts, canonical
+    )
     byline = _byline(container, markup, meta)
     section, subsection = _sections(landmarks.root, meta, canonical)
     body_text = "\n\n".join(body)
@@ -193,9 +196,18 @@ _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
 
 def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> str | None:
     # Text pieces are joined with spaces: 2021 bylines put "By" in its own span with no space.
-    pieces = (piece for element in markup.byline(container) for piece in element.itertext())
+    # An era's byline path may give text nodes (the byline without its dateline) or elements.
+    pieces = (
+        piece
+        for found in markup.byline(container)
+        for piece in (found.itertext() if isinstance(found, Element) else (found,))
+    )
     shown = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", clean(" ".join(pieces)))
-    return shown or clean(first_meta(meta, "byl")) or None
+    stated = clean(first_meta(meta, "byl"))
+    # A post's sign-off ("— Name and Name", live blogs) stands in only when the page states none.
+    if shown.startswith(("—", "–")) and stated:
+        return stated
+    return shown or stated or None
 
 
 def _authors(
@@ -233,17 +245,19 @@ def _ld_people(ld_article: dict[str, Any] | None) -> list[str]:
 
 # --- dates -----------------------------------------------------------------------------------
 
-_FIRST_TIME = xpath("(.//time[@datetime])[1]/@datetime")
-# Re-serialised copies can keep the visible date ("Feb. 22, 2017") but drop its attribute.
-_FIRST_TIME_TEXT = xpath("string((.//time)[1])")
+_UPDATE_LABEL = re.compile(r"\bupdated\b", re.IGNORECASE)
+# The app state React pages embed (`window.__preloadedData`) names the story's first publication.
+_FIRST_PUBLISHED = '"firstPublished":"'
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 _PUBLISHED_META = ("article:published_time", "article:published", "datepublished")
 
 
 def _published(
     container: Element,
+    markup: Markup,
     meta: dict[str, list[str]],
     ld_article: dict[str, Any] | None,
+    scripts: list[Element],
     canonical: str | None,
 ) -> tuple[str | None, str | None, str | None]:
     """(ISO instant, raw string, source). A source stating a time beats one that states only a
@@ -253,8 +267,7 @@ def _published(
         (lambda: first_meta(meta, *_PUBLISHED_META), "meta"),
         (lambda: first_meta(meta, "ptime"), "meta"),
         (lambda: first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
-        (lambda: next(iter(_FIRST_TIME(container)), None), "time"),
-        (lambda: clean(_FIRST_TIME_TEXT(container)), "time"),
+        *((lambda raw=raw: raw, "time") for raw in _stated_dates(container, markup)),
         (lambda: _url_date(canonical), "url"),
     ]
     day_only: tuple[datetime, str, str] | None = None
@@ -268,7 +281,70 @@ def _published(
         day_only = day_only or (when, raw, source)
     if day_only is None:
         return None, None, None
+    stated = _app_state_time(scripts, day_only[0])
+    if stated is not None:
+        return isoformat(parse_datetime(stated) or day_only[0]), stated, "time"
     return isoformat(day_only[0]), day_only[1], day_only[2]
+
+
+def _stated_dates(container: Element, markup: Markup) -> list[str]:
+    """Publication dates the story header shows, skipping update stamps ("Updated …",
+    `itemprop=dateModified`: legacy datelines show the publication day as text but give the
+    update time in `datetime`). Live blogs' posts carry their own times: only the header counts.
+    """
+    # The story header's own dateline comes first; related-article promos further down carry
+    # dates too. (lxml's tag-filtered `iter` runs in C, unlike a `.//header//time` path.)
+    first = list(islice(container.iter("time"), 3))
+    times = [element for element in first if _in_header(element, container)]
+    if not times and markup.era != "live":
+        times = first[:1]
+    found = []
+    for element in times:
+        shown = text_of(element)
+        if _is_update_stamp(element, shown):
+            continue
+        if element.get("itemprop") != "dateModified" and element.get("datetime"):
+            found.append(element.get("datetime"))
+        if shown:
+            found.append(shown)
+    return found
+
+
+def _in_header(element: Element, container: Element) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor.tag == "header":
+            return True
+        if ancestor is container:
+            return False
+    return False
+
+
+def _is_update_stamp(element: Element, shown: str) -> bool:
+    """A time whose own text or the label just before it says "Updated"."""
+    if _UPDATE_LABEL.search(shown):
+        return True
+    for holder in (element.getparent(), element.getparent().getparent()):
+        if holder is not None and _UPDATE_LABEL.search(holder.text or ""):
+            return True
+    previous = element.getprevious()
+    return previous is not None and bool(_UPDATE_LABEL.search(text_of(previous)))
+
+
+def _app_state_time(scripts: list[Element], day: datetime) -> str | None:
+    """The first-publication instant from the React app state, only when it falls on the day the
+    page shows (the state also describes related stories)."""
+    for script in scripts:
+        text = script.text or ""
+        start = text.find(_FIRST_PUBLISHED)
+        if start < 0:
+            continue
+        start += len(_FIRST_PUBLISHED)
+        raw = text[start : text.find('"', start)]
+        when = parse_datetime(raw)
+        if when is not None and has_time(raw) and when.astimezone(NEW_YORK).date() == day.date():
+            return raw
+        return None
+    return None
 
 
 def _url_date(url: str | None) -> str | None:
@@ -451,10 +527,13 @@ def _correction(label: Element, consumed: set[Element]) -> str:
 
 # --- captions --------------------------------------------------------------------------------
 
+# Copies with scripts stripped keep a video's hidden "Video" label and its poster image's alt.
 _IS_VIDEO = xpath(
     "self::*[contains(@itemtype, 'VideoObject') or @data-testid='VideoBlock' or @data-videoid"
     " or has-class('video') or has-class('interactive') or .//video"
-    " or .//script[contains(., 'VideoObject')]]"
+    " or .//script[contains(., 'VideoObject')]"
+    " or .//span[normalize-space()='Video'][not(ancestor::figcaption)]"
+    " or .//img[starts-with(@alt, 'Video player')]]"
 )
 # A credit wrapper often holds a second credit-marked element: only the outermost counts.
 _IS_CREDIT = (

@@ -14,8 +14,14 @@ MARKUP = Markup(
         ".//h1[@itemprop='headline' or @id='headline' or has-class('headline')"
         " or has-class('story-heading') or has-class('articleHeadline')]"
     ),
-    # The byline spans only: the surrounding `p.byline-dateline` also holds the date.
-    byline=xpath("./header//span[has-class('byline')]"),
+    # The byline spans only: the surrounding `p.byline-dateline` also holds the date. Pages
+    # without per-author `span.byline` have `p.byline` ("By <span itemprop=author>…") holding
+    # the dateline `<time>`: its text nodes outside the time.
+    byline=xpath(
+        "./header//span[has-class('byline')]"
+        " | .//header[has-class('story-header')]//p[has-class('byline')]"
+        "[not(.//span[has-class('byline')])]//text()[not(ancestor::time)]"
+    ),
     paragraphs=xpath(BODY_PARAGRAPHS),
     end_notes=xpath(
         ".//div[has-class('story-addendum')]//strong"

@@ -1,7 +1,17 @@
-"""Live blogs (`/live/YYYY/...`, 2020 on): posts (`div.live-blog-post`), each with its own h2,
-paragraphs, figures and closing "— Name, Name" byline (not body)."""
+"""Live blogs (`/live/YYYY/...`, 2020 on): posts (`div.live-blog-post`, later also marked
+`data-testid=live-blog-post`), each with its own h2, paragraphs, figures and closing
+"— Name, Name" byline (not body)."""
 
 from newsbot.parsers.common import Element, Landmarks, Markup, xpath
+
+_IS_POST = (
+    "[has-class('live-blog-post') or @data-testid='live-blog-post'"
+    " or @data-test-id='live-blog-post']"
+)
+# Tag-filtered steps: a `.//*[…]` test on every element of a long blog costs several times more.
+POSTS = f"(.//div{_IS_POST} | .//article{_IS_POST})"
+# A post's closing byline: "— Name and Name", names in `span[itemprop=name]`.
+SIGN_OFF = "span/@itemprop='name' or starts-with(normalize-space(), '—')"
 
 
 def find_story(landmarks: Landmarks) -> Element | None:
@@ -15,8 +25,11 @@ MARKUP = Markup(
     era="live",
     find_story=find_story,
     headline=xpath(".//header//h1"),
-    byline=xpath("(.//header//p[has-class('e1jsehar1')])[1]"),
-    paragraphs=xpath(".//div[has-class('live-blog-post')]/p[not(has-class('e1jsehar1'))]"),
+    # The header's byline; copies without one name the blog's authors in the first post.
+    byline=xpath(f"(.//header//p[has-class('e1jsehar1')] | {POSTS}[1]//p[{SIGN_OFF}])[1]"),
+    # Paragraphs sit in the post or in one wrapper inside it; deeper ones belong to figures
+    # (video transcripts) and embeds. A post's sign-off byline is not body.
+    paragraphs=xpath(f"({POSTS}/p | {POSTS}/div/p)[not({SIGN_OFF})]"),
     end_notes=xpath(".//div[has-class('bottom-of-article')]//strong"),
-    figures=xpath(".//div[has-class('live-blog-post')]//figure | ./header//figure"),
+    figures=xpath(f"{POSTS}//figure | ./header//figure"),
 )

@@ -232,3 +232,65 @@ def test_first_published_from_the_app_state_when_it_agrees_with_the_shown_day() 
     # A related story's date is not this one's.
     other_day = page.replace("</body>", state % "2019-09-28T13:05:09.000Z" + "</body>")
     assert parse_article(other_day)["published"] == "2019-10-03T00:00:00-04:00"
+
+
+def test_url_without_canonical_link_comes_from_microdata_and_share_tools() -> None:
+    react = stripped((FIXTURES / "react.html").read_text(encoding="utf-8"))
+    with_itemid = react.replace(
+        '<html lang="en"',
+        '<html lang="en" itemscope itemtype="http://schema.org/NewsArticle"'
+        ' itemid="https://www.nytimes.com/2019/10/03/business/economy/lighthouse-keepers.html"',
+        1,
+    )
+    item = parse_article(with_itemid)
+    assert (
+        item["url"] == "https://www.nytimes.com/2019/10/03/business/economy/lighthouse-keepers.html"
+    )
+    assert (item["section"], item["subsection"]) == ("Business", "Economy")
+    legacy = stripped((FIXTURES / "legacy.html").read_text(encoding="utf-8"))
+    shared = legacy.replace(
+        '<h1 itemprop="headline"',
+        '<div class="sharetools theme-classic" data-url="http://www.nytimes.com/2015/04/08/'
+        'nyregion/gull-island-ferry-ends.html"></div><h1 itemprop="headline"',
+    )
+    item = parse_article(shared)
+    assert item["url"] == "https://www.nytimes.com/2015/04/08/nyregion/gull-island-ferry-ends.html"
+    assert item["section"] == "New York"
+
+
+def test_url_from_app_links_when_canonical_and_og_url_are_gone() -> None:
+    page = (FIXTURES / "vi2018.html").read_text(encoding="utf-8")
+    page = re.sub(r'<link[^>]*rel="canonical"[^>]*>|<meta[^>]*og:url[^>]*>', "", page)
+    page = page.replace(
+        "</head>",
+        '<meta property="al:iphone:url" content="nytimes://www.nytimes.com/2018/06/05/world/'
+        'europe/ferry-strike.html"></head>',
+    )
+    assert parse_article(page)["url"] == (
+        "https://www.nytimes.com/2018/06/05/world/europe/ferry-strike.html"
+    )
+
+
+@pytest.mark.parametrize(
+    ("front", "names"),
+    [
+        ("/section/politics", ("U.S.", "Politics")),
+        ("/section/business/dealbook", ("Business", "DealBook")),
+        ("/section/world/middleeast", ("World", "Middle East")),
+        ("/section/sports/ncaafootball", ("Sports", "College Football")),
+        ("/section/climate", ("Climate", None)),
+    ],
+)
+def test_masthead_section_link_names_section_and_subsection(
+    front: str, names: tuple[str, str | None]
+) -> None:
+    page = stripped((FIXTURES / "testid.html").read_text(encoding="utf-8"))
+    page = page.replace('href="/section/us/politics"', f'href="{front}"')
+    item = parse_article(page)
+    assert (item["section"], item["subsection"]) == names
+
+
+def test_article_section_meta_display_names() -> None:
+    page = (FIXTURES / "legacy.html").read_text(encoding="utf-8")
+    page = re.sub(r'<link[^>]*rel="canonical"[^>]*>|<meta[^>]*(og:url|"CG"|"SCG")[^>]*>', "", page)
+    assert parse_article(page)["section"] == "New York"

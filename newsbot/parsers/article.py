@@ -83,7 +83,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     headline = _headline(container, markup, meta, ld_article)
     if not body or not headline:
         raise NotAnArticle("no article headline or body")
-    canonical = _canonical_url(landmarks.links, meta, ld_article, url)
+    canonical = _canonical_url(landmarks, container, meta, ld_article, url)
     published, published_raw, published_source = _published(
         container, markup, meta, ld_article, landmarks.scripts, canonical
     )
@@ -139,21 +139,47 @@ def _is_collection(json_ld: list[dict[str, Any]]) -> bool:
 
 
 def _canonical_url(
-    links: list[Element],
+    landmarks: Landmarks,
+    container: Element,
     meta: dict[str, list[str]],
     ld_article: dict[str, Any] | None,
     url: str | None,
 ) -> str | None:
-    candidates = [
-        *(link.get("href") for link in links if link.get("rel") == "canonical"),
-        first_meta(meta, "og:url", "canonicalurl", "url"),
-        _ld_text(ld_article, "url"),
-        url,
+    """The page's own address: canonical link and metas first, then what copies without a
+    `<head>` keep (the microdata `itemid` on `<html>`, NYT5 share tools' `data-url`)."""
+    sources: list[Callable[[], str | None]] = [
+        lambda: next(
+            (li.get("href") for li in landmarks.links if li.get("rel") == "canonical"), None
+        ),
+        lambda: first_meta(meta, "og:url", "canonicalurl", "url", "twitter:url"),
+        lambda: _ld_text(ld_article, "url") or _ld_text(ld_article, "mainEntityOfPage"),
+        lambda: _app_link(first_meta(meta, "al:iphone:url", "al:ipad:url")),
+        lambda: _article_itemid(landmarks.root),
+        lambda: next(iter(_SHARE_URL(container)), None),
+        lambda: url,
     ]
-    for candidate in candidates:
-        if candidate and candidate.strip().startswith(("http://", "https://", "/")):
-            absolute = urljoin(url or "https://www.nytimes.com/", candidate.strip())
+    for read in sources:
+        candidate = (read() or "").strip()
+        if candidate.startswith(("http://", "https://", "/")):
+            absolute = urljoin(url or "https://www.nytimes.com/", candidate)
             return canonical_article_url(absolute)
+    return None
+
+
+_SHARE_URL = xpath("(.//*[has-class('sharetools')]/@data-url)[1]")
+
+
+def _app_link(link: str | None) -> str | None:
+    """App links (`nytimes://www.nytimes.com/2018/...`) name the web address after the scheme."""
+    if link and link.startswith("nytimes://www."):
+        return "https://" + link.removeprefix("nytimes://")
+    return None
+
+
+def _article_itemid(root: Element) -> str | None:
+    """`<html itemscope itemtype=…NewsArticle itemid=URL>`, as NYT pages from 2014 on have it."""
+    if "Article" in (root.get("itemtype") or "") or root.get("itemid", "").endswith(".html"):
+        return root.get("itemid")
     return None
 
 
@@ -377,6 +403,7 @@ SECTION_NAMES = {
     "climate": "Climate",
     "dance": "Dance",
     "dealbook": "DealBook",
+    "dining": "Food",
     "design": "Art & Design",
     "economy": "Economy",
     "education": "Education",
@@ -419,6 +446,40 @@ SECTION_NAMES = {
     "well": "Well",
     "world": "World",
     "your-money": "Your Money",
+    # Sports desks whose slug is not their name.
+    "football": "Pro Football",
+    "ncaabasketball": "College Basketball",
+    "ncaafootball": "College Football",
+    "reader-center": "Reader Center",
+    "learning": "The Learning Network",
+    # `meta article:section` states display names, some of them older than today's.
+    "business day": "Business",
+    "n.y. / region": "New York",
+    "new york": "New York",
+    "fashion & style": "Style",
+    "sunday review": "Sunday Review",
+}
+# Fronts at the top level (`/section/politics`) of desks that belong to a section: what a
+# masthead link to them says about the section.
+SECTION_OF = {
+    "politics": "us",
+    "elections": "us",
+    "dealbook": "business",
+    "economy": "business",
+    "media": "business",
+    "energy-environment": "business",
+    "personaltech": "technology",
+    "africa": "world",
+    "americas": "world",
+    "asia": "world",
+    "australia": "world",
+    "canada": "world",
+    "europe": "world",
+    "middleeast": "world",
+    "dance": "arts",
+    "design": "arts",
+    "music": "arts",
+    "television": "arts",
 }
 _SECTION_PATH = re.compile(r"^/(?:(?:live|interactive)/)?\d{4}/\d{2}/\d{2}/((?:[\w-]+/)*)")
 
@@ -437,7 +498,8 @@ def _sections(
     if not subsection and len(from_url) > 1 and from_url[0] == section:
         subsection = from_url[1]
     if not section:
-        return clean(first_meta(meta, "article:section")) or None, None
+        shown = clean(first_meta(meta, "article:section"))
+        return (_section_name(shown) if shown else None), None
     return _section_name(section), _section_name(subsection) if subsection else None
 
 
@@ -446,7 +508,10 @@ def _masthead_sections(root: Element, meta: dict[str, list[str]]) -> list[str]:
         return []
     link = next(iter(_MASTHEAD_SECTION(root)), "")
     match = _SECTION_FRONT_PATH.search(link)
-    return [part for part in match.group(1).split("/") if part] if match else []
+    parts = [part for part in match.group(1).split("/") if part] if match else []
+    if len(parts) == 1 and parts[0] in SECTION_OF:
+        return [SECTION_OF[parts[0]], parts[0]]
+    return parts
 
 
 def _url_sections(url: str | None) -> list[str]:
@@ -455,8 +520,12 @@ def _url_sections(url: str | None) -> list[str]:
 
 
 def _section_name(slug: str) -> str:
-    slug = slug.strip().lower()
-    return SECTION_NAMES.get(slug) or slug.replace("-", " ").title()
+    slug = clean(slug)
+    found = SECTION_NAMES.get(slug.lower())
+    if found:
+        return found
+    # A display name ("U.S.", "Art & Design") stays as written; a slug is title-cased.
+    return slug if not slug.islower() else slug.replace("-", " ").title()
 
 
 # --- body ------------------------------------------------------------------------------------

@@ -294,3 +294,44 @@ def test_article_section_meta_display_names() -> None:
     page = (FIXTURES / "legacy.html").read_text(encoding="utf-8")
     page = re.sub(r'<link[^>]*rel="canonical"[^>]*>|<meta[^>]*(og:url|"CG"|"SCG")[^>]*>', "", page)
     assert parse_article(page)["section"] == "New York"
+
+
+def test_lists_and_quoted_blocks_in_body_columns_are_paragraphs() -> None:
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8")
+    page = page.replace(
+        '<h2 class="css-1505tg eoo0vm40">A job with no job description</h2>',
+        '<h2 class="css-1505tg eoo0vm40">A job with no job description</h2>'
+        '<ul class="css-v1"><li class="css-v2">Polish the lens twice a week.</li>'
+        '<li class="css-v2"><strong>Log</strong> every passing ship.</li></ul>'
+        '<blockquote class="css-q1"><p class="css-q2 evys1bk0">Keep the light, and the light'
+        " keeps you.</p></blockquote>"
+        # A box inside the column (a briefing, related links) nests its list deeper.
+        '<div class="css-box"><div><ul><li>More on lighthouses</li></ul></div></div>',
+    )
+    body = parse_article(page)["body"].split("\n\n")
+    start = body.index("Polish the lens twice a week.")
+    assert body[start : start + 4] == [
+        "Polish the lens twice a week.",
+        "Log every passing ship.",
+        "Keep the light, and the light keeps you.",
+        "Keepers like Mr. Brack are paid by local preservation trusts, not the government, and"
+        " their duties are whatever the trusts say they are.",
+    ]
+    assert "More on lighthouses" not in body
+
+
+def test_agency_byline_names_the_agency_as_written() -> None:
+    # truth-format: authors are "the names in the visible byline"; an agency is what it shows.
+    page = (FIXTURES / "legacy.html").read_text(encoding="utf-8")
+    old_byline = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
+    page = page.replace(
+        old_byline,
+        '<p class="byline-dateline"><span class="byline">By THE ASSOCIATED PRESS</span>'
+        '<time class="dateline" datetime="2015-04-07">APRIL 7, 2015</time></p>',
+    )
+    page = re.sub(r'<meta name="(author|byl)"[^>]*>', "", page)
+    item = parse_article(page)
+    assert (item["byline"], item["authors"]) == (
+        "By THE ASSOCIATED PRESS",
+        ["The Associated Press"],
+    )

@@ -548,13 +548,23 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 
 
 def _body(container: Element, markup: Markup) -> list[str]:
-    paragraphs = [text_of(p) for p in markup.paragraphs(container)]
+    paragraphs = [text for block in markup.paragraphs(container) for text in _block_texts(block)]
     kept = [text for text in paragraphs if _is_body_text(text)]
     if not kept and markup is not nyt_generic.MARKUP:
         # A variant of the era's template: read it the way unknown templates are read.
         paragraphs = [text_of(p) for p in nyt_generic.MARKUP.paragraphs(container)]
         kept = [text for text in paragraphs if _is_body_text(text) and len(text.split()) > 5]
     return kept + _end_notes(markup.end_notes(container))
+
+
+def _block_texts(block: Element) -> list[str]:
+    """A paragraph's text; each item of a list, each paragraph of a quoted block."""
+    if block.tag in {"ul", "ol"}:
+        return [text_of(item) for item in block.iterchildren("li")]
+    if block.tag == "blockquote":
+        quoted = [text_of(p) for p in block.iterchildren("p")]
+        return quoted or [text_of(block)]
+    return [text_of(block)]
 
 
 def _is_body_text(text: str) -> bool:

@@ -4,7 +4,10 @@
 from newsbot.parsers.common import Element, Landmarks, Markup, enclosing_story, xpath
 
 BODY_SECTION = ".//section[@name='articleBody']"
-COLUMN_PARAGRAPHS = "//div[contains(@class, 'StoryBodyCompanionColumn')]/div/p"
+# Paragraphs, and the lists and quoted blocks that sit among them (`_body` reads each list
+# item and each quoted paragraph as a paragraph). Boxes inside a column nest them deeper.
+BLOCKS = "/*[self::p or self::ul or self::ol or self::blockquote]"
+COLUMN_PARAGRAPHS = "//div[contains(@class, 'StoryBodyCompanionColumn')]/div" + BLOCKS
 BOTTOM_NOTES = (
     ".//div[has-class('bottom-of-article')]//strong | .//div[has-class('bottom-of-article')]//p"
 )

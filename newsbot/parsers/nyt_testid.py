@@ -2,7 +2,13 @@
 (`h1[data-testid=headline]`, `div[data-testid=companionColumn-N]`)."""
 
 from newsbot.parsers.common import Element, Landmarks, Markup, enclosing_story, xpath
-from newsbot.parsers.nyt_react import BODY_SECTION, BOTTOM_NOTES, COLUMN_PARAGRAPHS, STORY_FIGURES
+from newsbot.parsers.nyt_react import (
+    BLOCKS,
+    BODY_SECTION,
+    BOTTOM_NOTES,
+    COLUMN_PARAGRAPHS,
+    STORY_FIGURES,
+)
 
 HEADLINE = "h1[@data-testid='headline' or @data-test-id='headline']"
 
@@ -23,8 +29,12 @@ MARKUP = Markup(
         " | .//header//div[@data-testid='byline'])[1]"
     ),
     paragraphs=xpath(
-        BODY_SECTION + "//div[starts-with(@data-testid, 'companionColumn')]/div/p"
-        " | " + BODY_SECTION + COLUMN_PARAGRAPHS
+        BODY_SECTION
+        + "//div[starts-with(@data-testid, 'companionColumn')]/div"
+        + BLOCKS
+        + " | "
+        + BODY_SECTION
+        + COLUMN_PARAGRAPHS
     ),
     end_notes=xpath(BOTTOM_NOTES),
     figures=xpath(STORY_FIGURES),

@@ -3,6 +3,7 @@
 "— Name, Name" byline (not body)."""
 
 from newsbot.parsers.common import Element, Landmarks, Markup, xpath
+from newsbot.parsers.nyt_react import BYLINE_TEST
 
 _IS_POST = (
     "[has-class('live-blog-post') or @data-testid='live-blog-post'"
@@ -26,7 +27,7 @@ MARKUP = Markup(
     find_story=find_story,
     headline=xpath(".//header//h1"),
     # The header's byline; copies without one name the blog's authors in the first post.
-    byline=xpath(f"(.//header//p[has-class('e1jsehar1')] | {POSTS}[1]//p[{SIGN_OFF}])[1]"),
+    byline=xpath(f"(.//header//p[{BYLINE_TEST}] | {POSTS}[1]//p[{SIGN_OFF}])[1]"),
     # Paragraphs sit in the post or in one wrapper inside it; deeper ones belong to figures
     # (video transcripts) and embeds. A post's sign-off byline is not body.
     paragraphs=xpath(f"({POSTS}/p | {POSTS}/div/p)[not({SIGN_OFF})]"),

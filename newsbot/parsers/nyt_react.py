@@ -11,6 +11,12 @@ COLUMN_PARAGRAPHS = "//div[contains(@class, 'StoryBodyCompanionColumn')]/div" + 
 BOTTOM_NOTES = (
     ".//div[has-class('bottom-of-article')]//strong | .//div[has-class('bottom-of-article')]//p"
 )
+# The byline paragraph: its emotion class (`e1jsehar1`) changes with a site build; the
+# microdata (`itemprop=author`, each name in `span[itemprop=name]`) does not.
+BYLINE_TEST = (
+    "@itemprop='author' or @itemprop='author creator' or .//span[@itemprop='name']"
+    " or has-class('e1jsehar1')"
+)
 STORY_FIGURES = ".//header//figure | " + BODY_SECTION + "//figure"
 
 
@@ -25,7 +31,7 @@ MARKUP = Markup(
     era="react",
     find_story=find_story,
     headline=xpath(".//h1[@itemprop='headline' or has-class('e1h9rw200')]"),
-    byline=xpath("(.//header//p[@itemprop='author creator' or has-class('e1jsehar1')])[1]"),
+    byline=xpath(f"(.//header//p[{BYLINE_TEST}])[1]"),
     paragraphs=xpath(BODY_SECTION + COLUMN_PARAGRAPHS),
     end_notes=xpath(BOTTOM_NOTES),
     figures=xpath(STORY_FIGURES),

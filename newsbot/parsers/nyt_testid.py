@@ -6,6 +6,7 @@ from newsbot.parsers.nyt_react import (
     BLOCKS,
     BODY_SECTION,
     BOTTOM_NOTES,
+    BYLINE_TEST,
     COLUMN_PARAGRAPHS,
     STORY_FIGURES,
 )
@@ -24,10 +25,7 @@ MARKUP = Markup(
     era="testid",
     find_story=find_story,
     headline=xpath(".//" + HEADLINE),
-    byline=xpath(
-        "(.//header//p[has-class('e1jsehar1') or @itemprop='author creator']"
-        " | .//header//div[@data-testid='byline'])[1]"
-    ),
+    byline=xpath(f"(.//header//p[{BYLINE_TEST}] | .//header//div[@data-testid='byline'])[1]"),
     paragraphs=xpath(
         BODY_SECTION
         + "//div[starts-with(@data-testid, 'companionColumn')]/div"

@@ -24,10 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from whoosh import index
-
 from newsbot.search.history import find
 from newsbot.search.schema import document_to_item
+from newsbot.search.searcher import IndexMissing, open_searcher
 from newsbot.search.writer import read_crawl_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +62,7 @@ def complete_lines(feed: Path) -> list[dict[str, Any]]:
 
 def index_state(index_dir: Path) -> dict[str, set[str]]:
     """url -> every content_hash the index holds for it (current and earlier versions)."""
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         urls = [stored["url"] for stored in searcher.reader().all_stored_fields()]
         state = {}
         for url in urls:
@@ -73,10 +72,11 @@ def index_state(index_dir: Path) -> dict[str, set[str]]:
 
 
 def document_count(index_dir: Path) -> int:
-    if not index.exists_in(str(index_dir)):
+    try:
+        with open_searcher(index_dir, allow_empty=True) as searcher:
+            return searcher.doc_count()
+    except IndexMissing:  # the crawl has not created it yet
         return 0
-    with index.open_dir(str(index_dir)).searcher() as searcher:
-        return searcher.doc_count()
 
 
 def assert_feed_in_index(feed: list[dict[str, Any]], state: dict[str, set[str]]) -> None:
@@ -131,7 +131,7 @@ def test_sigkill_mid_crawl_then_restart(site_server, manifest, tmp_path: Path) -
     assert len(in_no_feed) <= BATCH
     crawl = read_crawl_state(index_dir)["last_crawl"]
     assert crawl["status"] == "finished" and crawl["documents"] == len(articles)
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         for url in in_no_feed:  # committed by the killed run, before the restart began
             item = document_to_item(searcher.document(url=url))
             assert item["crawled_at"] < crawl["started_at"]

@@ -11,11 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from whoosh import index
-
 from newsbot.cli import main
 from newsbot.search.history import find
 from newsbot.search.schema import document_to_item
+from newsbot.search.searcher import open_searcher
 
 SITE = "https://www.nytimes.com"
 FAST = ("-s", "NEWSBOT_INDEX_COMMIT_SECONDS=0.5")
@@ -27,7 +26,7 @@ PRINT = f"{SITE}/2021/06/10/world/americas/print/brazil-amazon-river-drought-man
 
 
 def stored_items(index_dir: Path) -> dict[str, dict[str, Any]]:
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         return {
             stored["url"]: document_to_item(stored)
             for stored in searcher.reader().all_stored_fields()
@@ -63,7 +62,7 @@ def test_recrawl_with_one_changed_article_records_a_revision(
     stored = stored_items(index_dir)
     assert set(stored) == set(articles)  # one document per article after two crawls
     assert stored[CHANGED]["headline"] == NEW_HEADLINE
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         revisions = {url: find(searcher, url)[0].revisions for url in articles}
     assert revisions == {url: 2 if url == CHANGED else 1 for url in articles}
 

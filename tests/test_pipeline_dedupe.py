@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
-from whoosh import index
 
 from newsbot.items import ArticleItem
 from newsbot.pipelines.clean import CleanPipeline
@@ -17,6 +16,7 @@ from newsbot.pipelines.dedupe import DedupePipeline, DuplicateArticle, NearDupli
 from newsbot.pipelines.index import IndexPipeline
 from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, band_values, minhash, similarity
 from newsbot.search.schema import document_to_item
+from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import ArchiveWriter
 
 URL = "https://www.nytimes.com/2026/11/20/world/americas/brazil-rains.html"
@@ -155,7 +155,7 @@ def test_amp_and_tracking_copies_end_as_one_document_with_alternates(tmp_path: P
         dedupe.close_spider()
 
     asyncio.run(run())
-    with index.open_dir(str(tmp_path)).searcher() as searcher:
+    with open_searcher(tmp_path, allow_empty=True) as searcher:
         assert searcher.doc_count() == 2
         item = document_to_item(searcher.document(url=URL))
         other = document_to_item(searcher.document(url=OTHER))
@@ -206,6 +206,6 @@ def test_the_later_published_near_duplicate_is_flagged_whatever_the_order(
         dedupe.close_spider()
 
     asyncio.run(run())
-    with index.open_dir(str(tmp_path)).searcher() as searcher:
+    with open_searcher(tmp_path, allow_empty=True) as searcher:
         assert document_to_item(searcher.document(url=OTHER))["near_duplicate_of"] == URL
         assert document_to_item(searcher.document(url=URL))["near_duplicate_of"] is None

@@ -10,6 +10,7 @@ from whoosh import index
 
 from newsbot.items import ArticleItem
 from newsbot.pipelines.index import IndexPipeline
+from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import IndexBusy, read_crawl_state
 
 
@@ -24,7 +25,7 @@ def article(n: int) -> ArticleItem:
 
 
 def documents(index_dir: Path) -> int:
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         return searcher.doc_count()
 
 

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from whoosh import index
 from whoosh.util import filelock
 
 from newsbot.cli import main
 from newsbot.items import ArticleItem
 from newsbot.search.history import History
 from newsbot.search.schema import document_to_item
+from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import (
     CRAWL_LOCK_FILE,
     ArchiveWriter,
@@ -38,12 +38,12 @@ def article(url: str = URL, **values: object) -> dict:
 
 
 def stored(index_dir: Path, url: str = URL) -> dict | None:
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         return searcher.document(url=url)
 
 
 def count(index_dir: Path) -> int:
-    with index.open_dir(str(index_dir)).searcher() as searcher:
+    with open_searcher(index_dir, allow_empty=True) as searcher:
         return searcher.doc_count()
 
 

@@ -343,3 +343,14 @@ def test_byline_found_by_microdata_when_the_class_hash_changes(name: str) -> Non
     page = stripped((FIXTURES / f"{name}.html").read_text(encoding="utf-8"))
     page = page.replace("e1jsehar1", "e9zz9zz1")
     assert parse_article(page)["authors"] == expected(name)["authors"]
+
+
+def test_body_columns_under_another_wrapper_still_give_the_body() -> None:
+    page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
+    short = '<p class="css-at9mc1 evys1bk0">He shrugged.</p>'
+    page = page.replace('<div class="css-53u6y8">', '<div class="css-53u6y8">' + short)
+    want = parse_article(page)["body"]
+    assert "\n\nHe shrugged.\n\n" in want
+    page = page.replace("StoryBodyCompanionColumn", "css-0col")
+    page = re.sub(r'data-testid="companionColumn-\d"', "", page)
+    assert parse_article(page)["body"] == want

@@ -550,11 +550,27 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 def _body(container: Element, markup: Markup) -> list[str]:
     paragraphs = [text for block in markup.paragraphs(container) for text in _block_texts(block)]
     kept = [text for text in paragraphs if _is_body_text(text)]
+    if not kept:
+        # Body columns under another wrapper: the paragraph class every React build since
+        # 2018 gives body text.
+        texts = ((p, text_of(p)) for p in _STORY_PARAGRAPHS(container))
+        kept = [
+            text
+            for p, text in texts
+            if _is_body_text(text) and (_BODY_CLASS(p) or _CONTRIBUTORS.search(text))
+        ]
     if not kept and markup is not nyt_generic.MARKUP:
         # A variant of the era's template: read it the way unknown templates are read.
         paragraphs = [text_of(p) for p in nyt_generic.MARKUP.paragraphs(container)]
         kept = [text for text in paragraphs if _is_body_text(text) and len(text.split()) > 5]
     return kept + _end_notes(markup.end_notes(container))
+
+
+_STORY_PARAGRAPHS = xpath(
+    ".//section[@name='articleBody']//p"
+    "[not(ancestor::figure or ancestor::aside or ancestor::header)]"
+)
+_BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
 
 
 def _block_texts(block: Element) -> list[str]:

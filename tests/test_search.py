@@ -269,3 +269,10 @@ def test_summary_only_match_uses_summary_snippet(capsys, tmp_path):
     index_dir = build_index(tmp_path / "ix", [item])
     [hit] = hits(capsys, index_dir, "campaign")
     assert hit["snippet"].startswith("A campaign promise kept")
+
+
+def test_filters_that_match_nothing_find_nothing(capsys, index_dir):
+    assert hits(capsys, index_dir, "report", "--since", "2030-01-01") == []
+    assert hits(capsys, index_dir, "report", "--section", "sports") == []
+    _, out, _ = cli(capsys, "export", "--author", "nobody", "--index", str(index_dir))
+    assert out == ""

@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 from newsbot.errors import NewsbotError
 from newsbot.search.query import Filters, parse_query
 from newsbot.search.schema import document_to_item
+from newsbot.search.searcher import filter_docs
 from newsbot.terminal import json_line
 
 
@@ -28,7 +29,10 @@ def iter_items(searcher: Searcher, text: str | None, filters: Filters) -> Iterat
     """Matching items (all of them when `text` is None), oldest first, ties broken by url."""
     q = parse_query(text) if text else wq.Every()
     order = sorting.MultiFacet([sorting.FieldFacet("published"), sorting.FieldFacet("url")])
-    results = searcher.search(q, filter=filters.to_query(), limit=None, sortedby=order)
+    allowed = filter_docs(searcher, filters.to_query())
+    if allowed is not None and not allowed:
+        return  # Whoosh would read an empty allow-set as "no filter"
+    results = searcher.search(q, filter=allowed, limit=None, sortedby=order)
     for position in range(len(results)):
         yield document_to_item(searcher.stored_fields(results.docnum(position)))
 

@@ -157,6 +157,35 @@ def _to_hit(hit: Hit, scored: bool, pattern: re.Pattern[str] | None) -> SearchHi
     )
 
 
+def filter_docs(searcher: Searcher, q: wq.Query | None) -> set[int] | None:
+    """The document numbers a filter query allows, read straight from whole posting lists.
+
+    Whoosh's own filter evaluation walks a union matcher document by document: ~250 ms for a
+    one-year date range over 100,000 articles. A date range is a handful of trie term ranges,
+    and reading each term's posting list in one go takes ~10 ms for the same range.
+    """
+    if q is None:
+        return None
+    reader = searcher.reader()
+    if isinstance(q, wq.And):
+        docs = [filter_docs(searcher, sub) or set() for sub in q.subqueries]
+        return set.intersection(*docs) if docs else set()
+    if isinstance(q, wq.Or):
+        return set().union(*(filter_docs(searcher, sub) or set() for sub in q.subqueries))
+    if isinstance(q, wq.NumericRange):
+        # Private but stable across the 2.7 forks: the range as trie TermRanges.
+        return filter_docs(searcher, q._compile_query(reader))
+    if isinstance(q, wq.ConstantScoreQuery):
+        return filter_docs(searcher, q.child)
+    if isinstance(q, wq.Term | wq.TermRange):
+        docs: set[int] = set()
+        for fieldname, text in q.expanded_terms(reader):
+            if (fieldname, text) in reader:
+                docs.update(reader.postings(fieldname, text).all_ids())
+        return docs
+    return set(searcher.docs_for_query(q))
+
+
 def _sorted_by(sort: Sort) -> dict[str, Any]:
     if sort == "relevance":
         return {}
@@ -233,7 +262,7 @@ def _respell(searcher: Searcher, word: str) -> str | None:
     return min(forms, key=lambda form: (_edit_distance(word, form), -forms[form], form))
 
 
-def _suggest(searcher: Searcher, text: str, filters: wq.Query | None, total: int) -> str | None:
+def _suggest(searcher: Searcher, text: str, allowed: set[int] | None, total: int) -> str | None:
     """A respelt query that finds more than `text` did, or None."""
     suggestion = text
     for word in dict.fromkeys(_WORD.findall(text)):
@@ -245,7 +274,7 @@ def _suggest(searcher: Searcher, text: str, filters: wq.Query | None, total: int
             suggestion = re.sub(rf"\b{re.escape(word)}\b", form, suggestion)
     if suggestion == text:
         return None
-    found = len(searcher.search(parse_query(suggestion), filter=filters, limit=1))
+    found = len(searcher.search(parse_query(suggestion), filter=allowed, limit=1))
     return suggestion if found > total else None
 
 
@@ -262,7 +291,10 @@ def search(
     if limit < 1 or page < 1:
         raise UsageError("--limit and --page must be at least 1")
     q = parse_query(text)
-    filter_query = filters.to_query()
+    allowed = filter_docs(searcher, filters.to_query())
+    if allowed is not None and not allowed:
+        # Whoosh reads an empty allow-set as "no filter", so nothing-allowed is answered here.
+        return SearchResult(hits=[], total=0, page=page, pages=1)
     groupedby = None
     if facets:
         groupedby = {
@@ -272,7 +304,7 @@ def search(
     offset = (page - 1) * limit
     results = searcher.search(
         q,
-        filter=filter_query,
+        filter=allowed,
         limit=offset + limit,
         terms=True,
         groupedby=groupedby,
@@ -287,6 +319,6 @@ def search(
         total=total,
         page=page,
         pages=max(1, -(-total // limit)),
-        suggestion=_suggest(searcher, text, filter_query, total) if total < SUGGEST_BELOW else None,
+        suggestion=_suggest(searcher, text, allowed, total) if total < SUGGEST_BELOW else None,
         facets=_facets(searcher, results) if facets else {},
     )

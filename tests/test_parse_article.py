@@ -354,3 +354,76 @@ def test_body_columns_under_another_wrapper_still_give_the_body() -> None:
     page = page.replace("StoryBodyCompanionColumn", "css-0col")
     page = re.sub(r'data-testid="companionColumn-\d"', "", page)
     assert parse_article(page)["body"] == want
+
+
+def test_opinion_closing_lines_are_not_body() -> None:
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8")
+    closing = (
+        '<p class="css-exrw3m evys1bk0"><em>The Times is committed to publishing a diversity of'
+        " letters to the editor. We’d like to hear what you think.</em></p>"
+        '<p class="css-exrw3m evys1bk0"><em>Follow The New York Times Opinion section on'
+        " Facebook and Instagram.</em></p>"
+    )
+    page = page.replace(
+        '</div></div>\n<div id="bottom-wrapper"', closing + '</div></div>\n<div id="bottom-wrapper"'
+    )
+    assert "committed to publishing" in page
+    assert parse_article(page)["body"] == expected("react")["body"]
+
+
+def test_reporting_from_line_in_the_byline_block_is_not_a_name() -> None:
+    page = stripped((FIXTURES / "testid.html").read_text(encoding="utf-8"))
+    byline = re.search(r'<p class="css-4z5zii e1jsehar1">.*?</p>', page).group()
+    block = (
+        '<div data-testid="byline"><p><span class="byline-prefix">By </span>'
+        '<span itemprop="name">Teodor Lisk</span></p>'
+        "<div><span>Reporting from Yakima, Wash.</span></div></div>"
+    )
+    item = parse_article(page.replace(byline, block))
+    assert (item["byline"], item["authors"]) == ("By Teodor Lisk", ["Teodor Lisk"])
+    # A block without a byline paragraph still names its people, without the place.
+    flat = '<div data-testid="byline">By Teodor Lisk Reporting from Yakima, Wash.</div>'
+    assert parse_article(page.replace(byline, flat))["authors"] == ["Teodor Lisk"]
+
+
+def test_pre_2014_legacy_byline_in_h6() -> None:
+    page = stripped((FIXTURES / "legacy.html").read_text(encoding="utf-8"))
+    old_byline = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
+    page = page.replace(
+        old_byline,
+        '<h6 class="byline">By <span itemprop="author creator"><span itemprop="name">'
+        "ODESSA VARNUM</span></span></h6>",
+    )
+    assert parse_article(page)["authors"] == ["Odessa Varnum"]
+
+
+def test_live_blog_whose_posts_are_articles() -> None:
+    page = (FIXTURES / "live.html").read_text(encoding="utf-8")
+    page = page.replace('<article class="live-blog-content meteredContent css-1h6whtw">', "<div>")
+    page = page.replace("</article>", "</div>")
+    page = re.sub(
+        r'<div class="live-blog-post css-1gmvwo" (id="post-\d")>(.*?)</div>\n'
+        r'(?=<div class="live|</div>)',
+        r'<article data-testid="live-blog-post" \1>\2</article>\n',
+        page,
+        flags=re.DOTALL,
+    )
+    assert page.count('<article data-testid="live-blog-post"') == 2
+    item = parse_article(page)
+    assert item["kind"] == "live"
+    assert item["body"] == expected("live")["body"]
+    assert item["captions"] == expected("live")["captions"]
+
+
+def test_unknown_interactive_template_skips_graphic_labels() -> None:
+    page = """<html lang="en"><head><meta property="og:type" content="article">
+    <link rel="canonical" href="https://www.nytimes.com/interactive/2020/03/02/us/marsh.html">
+    </head><body><main><article id="interactive"><h1 class="g-heading">Salt Marsh Retreat</h1>
+    <p class="g-byline">By Ilse Marrow and Bo Tennant</p>
+    <p class="g-text">The marsh at Pell Cove has moved inland three hundred feet since 1990.</p>
+    <div class="ai2html"><p class="g-pstyle0">1990 shoreline</p><p class="g-aiPstyle1">2020</p>
+    </div><p class="g-text">Farmers who once grazed sheep there now grow nothing at all.</p>
+    </article></main></body></html>"""
+    item = parse_article(page)
+    assert item["authors"] == ["Ilse Marrow", "Bo Tennant"]
+    assert len(item["body"].split("\n\n")) == 2

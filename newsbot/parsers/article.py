@@ -220,6 +220,10 @@ _ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
 
 
+# 2022-on headers put "Reporting from Kyiv, Ukraine" in the byline block, after the names.
+_REPORTING_FROM = re.compile(r"\s*\b(?:Reporting|Reported) from\b.*$", re.IGNORECASE)
+
+
 def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> str | None:
     # Text pieces are joined with spaces: 2021 bylines put "By" in its own span with no space.
     # An era's byline path may give text nodes (the byline without its dateline) or elements.
@@ -229,6 +233,7 @@ def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> s
         for piece in (found.itertext() if isinstance(found, Element) else (found,))
     )
     shown = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", clean(" ".join(pieces)))
+    shown = _REPORTING_FROM.sub("", shown)
     stated = clean(first_meta(meta, "byl"))
     # A post's sign-off ("— Name and Name", live blogs) stands in only when the page states none.
     if shown.startswith(("—", "–")) and stated:
@@ -534,7 +539,10 @@ def _section_name(slug: str) -> str:
 _BOILERPLATE = re.compile(
     r"^(?:Advertisement|Continue reading the main story|Supported by|Site Index"
     r"|Thanks for reading The Times\..*|Subscribe to The Times.*|Order Reprints.*"
-    r"|A version of this article appears in print on.*)$",
+    r"|A version of this article appears in print on.*"
+    # The standing lines that close opinion pieces.
+    r"|The Times is committed to publishing a diversity of letters to the editor\..*"
+    r"|Follow The New York Times Opinion section on .*)$",
     re.IGNORECASE,
 )
 # "[Get New York Today in your inbox.]": a paragraph wholly in brackets is an editor's promo.

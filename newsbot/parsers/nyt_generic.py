@@ -16,10 +16,14 @@ MARKUP = Markup(
     era="generic",
     find_story=find_story,
     headline=xpath("(.//h1)[1]"),
-    byline=xpath("(.//*[@itemprop='author' or has-class('byline')])[1]"),
+    # Interactives (`g-*` markup) name their byline `g-byline`.
+    byline=xpath("(.//*[@itemprop='author' or has-class('byline') or has-class('g-byline')])[1]"),
+    # Not body: ai2html graphic labels (`p.g-pstyle0`, `p.g-aiPstyle1`) and bylines.
     paragraphs=xpath(
         ".//p[not(ancestor::figure or ancestor::aside or ancestor::header or ancestor::nav"
-        " or ancestor::footer or ancestor::form or has-class('e1jsehar1'))]"
+        " or ancestor::footer or ancestor::form or has-class('e1jsehar1')"
+        " or contains(@class, 'g-pstyle') or contains(@class, 'g-aiPstyle')"
+        " or span[@itemprop='name'] or has-class('byline') or has-class('g-byline'))]"
     ),
     end_notes=xpath(".//footer//p"),
     figures=xpath(".//figure"),

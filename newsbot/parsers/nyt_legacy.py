@@ -21,6 +21,8 @@ MARKUP = Markup(
         "./header//span[has-class('byline')]"
         " | .//header[has-class('story-header')]//p[has-class('byline')]"
         "[not(.//span[has-class('byline')])]//text()[not(ancestor::time)]"
+        # Before the 2014 redesign: `h6.byline` under the headline.
+        " | .//h6[has-class('byline')]"
     ),
     paragraphs=xpath(BODY_PARAGRAPHS),
     end_notes=xpath(

@@ -2,7 +2,7 @@
 `data-testid=live-blog-post`), each with its own h2, paragraphs, figures and closing
 "— Name, Name" byline (not body)."""
 
-from newsbot.parsers.common import Element, Landmarks, Markup, xpath
+from newsbot.parsers.common import Element, Landmarks, Markup, enclosing_story, xpath
 from newsbot.parsers.nyt_react import BYLINE_TEST
 
 _IS_POST = (
@@ -17,8 +17,16 @@ SIGN_OFF = "span/@itemprop='name' or starts-with(normalize-space(), '—')"
 
 def find_story(landmarks: Landmarks) -> Element | None:
     for article in landmarks.articles:
-        if "live-blog-content" in (article.get("class") or "").split():
+        classes = (article.get("class") or "").split()
+        if "live-blog-content" in classes:
             return article
+        # Blogs whose posts are themselves `<article>`s: the story is what holds them.
+        if "live-blog-post" in classes or "live-blog-post" in (
+            article.get("data-testid"),
+            article.get("data-test-id"),
+        ):
+            parent = article.getparent()
+            return enclosing_story(parent) if parent is not None else article
     return None
 
 

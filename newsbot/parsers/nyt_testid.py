@@ -25,7 +25,12 @@ MARKUP = Markup(
     era="testid",
     find_story=find_story,
     headline=xpath(".//" + HEADLINE),
-    byline=xpath(f"(.//header//p[{BYLINE_TEST}] | .//header//div[@data-testid='byline'])[1]"),
+    # The byline paragraph itself; the `data-testid=byline` block around it can also hold
+    # "Reporting from …", so it counts only when it has no such paragraph.
+    byline=xpath(
+        f"(.//header//p[{BYLINE_TEST}]"
+        f" | .//header//div[@data-testid='byline'][not(.//p[{BYLINE_TEST}])])[1]"
+    ),
     paragraphs=xpath(
         BODY_SECTION
         + "//div[starts-with(@data-testid, 'companionColumn')]/div"

@@ -354,7 +354,8 @@ def _is_update_stamp(element: Element, shown: str) -> bool:
     """A time whose own text or the label just before it says "Updated"."""
     if _UPDATE_LABEL.search(shown):
         return True
-    for holder in (element.getparent(), element.getparent().getparent()):
+    parent = element.getparent()
+    for holder in (parent, parent.getparent() if parent is not None else None):
         if holder is not None and _UPDATE_LABEL.search(holder.text or ""):
             return True
     previous = element.getprevious()

@@ -427,3 +427,32 @@ def test_unknown_interactive_template_skips_graphic_labels() -> None:
     item = parse_article(page)
     assert item["authors"] == ["Ilse Marrow", "Bo Tennant"]
     assert len(item["body"].split("\n\n")) == 2
+
+
+def test_pre_2014_legacy_page() -> None:
+    page = """<html lang="en"><head><title>Tide Mill Reopens - The New York Times</title>
+    <link rel="canonical" href="http://www.nytimes.com/2012/05/14/nyregion/tide-mill.html">
+    <meta name="pdate" content="20120513"><meta name="CG" content="nyregion">
+    </head><body><div id="main"><div id="article"><div class="columnGroup first">
+    <h1 itemprop="headline" class="articleHeadline">Tide Mill Grinds Again</h1>
+    <h6 class="byline">By <span itemprop="author creator" itemscope><span itemprop="name">
+    CORDELIA PRESTWICK</span></span></h6>
+    <h6 class="dateline">Published: May 13, 2012</h6>
+    <div class="articleSpanImage"><span><img src="http://graphics8.nytimes.com/mill.jpg"></span>
+    <div class="credit">Anselm Vey for The New York Times</div>
+    <p class="caption">The wheel turning on Sunday at the mill in Orrin Cove.</p></div>
+    <div class="articleBody"><p itemprop="articleBody">ORRIN COVE, N.Y. — The tide mill
+    ground its first corn in ninety years on Sunday.</p>
+    <p itemprop="articleBody">Volunteers spent six winters rebuilding it.</p></div>
+    </div></div></div></body></html>"""
+    item = parse_article(page)
+    assert item["headline"] == "Tide Mill Grinds Again"
+    assert item["authors"] == ["Cordelia Prestwick"]
+    assert [(c["text"], c["credit"]) for c in item["captions"]] == [
+        (
+            "The wheel turning on Sunday at the mill in Orrin Cove.",
+            "Anselm Vey for The New York Times",
+        )
+    ]
+    assert len(item["body"].split("\n\n")) == 2
+    assert item["published"] == "2012-05-13T00:00:00-04:00"

@@ -645,7 +645,10 @@ _IS_CREDIT = (
     " or span[normalize-space()='Credit' or normalize-space()='Credit...']"
 )
 _CREDITS = xpath(f".//*[{_IS_CREDIT}][not(ancestor::*[{_IS_CREDIT}])]")
-_CAPTION = xpath("(.//figcaption | .//*[has-class('g-photo-caption')])[1]")
+# Pages from before 2014 have no <figcaption>: `p.caption` sits beside the image.
+_CAPTION = xpath(
+    "(.//figcaption | .//*[has-class('g-photo-caption')] | .//*[has-class('caption')])[1]"
+)
 _IMAGE = xpath(
     "(.//img/@src | .//img/@data-src | .//img/@srcset | .//source/@srcset | self::*/@itemid)"
 )

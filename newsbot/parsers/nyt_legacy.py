@@ -29,6 +29,10 @@ MARKUP = Markup(
         ".//div[has-class('story-addendum')]//strong"
         " | .//footer[has-class('story-footer')]//div[has-class('story-notes')]//p"
     ),
-    # Photos (not videos, interactives or promos) and the `g-photo-caption` blocks of graphics.
-    figures=xpath(".//figure[has-class('photo')] | .//div[has-class('g-photo-caption')]/.."),
+    # Photos (not videos, interactives or promos) and the `g-photo-caption` blocks of graphics;
+    # before the 2014 redesign, `div.articleSpanImage` / `div.inlineImage` blocks.
+    figures=xpath(
+        ".//figure[has-class('photo')] | .//div[has-class('g-photo-caption')]/.."
+        " | .//div[has-class('articleSpanImage') or has-class('inlineImage')]"
+    ),
 )

@@ -456,3 +456,11 @@ def test_pre_2014_legacy_page() -> None:
     ]
     assert len(item["body"].split("\n\n")) == 2
     assert item["published"] == "2012-05-13T00:00:00-04:00"
+
+
+def test_headline_without_era_heading_or_metas() -> None:
+    page = stripped((FIXTURES / "vi2018.html").read_text(encoding="utf-8"))
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, flags=re.DOTALL)
+    no_h1 = page.replace(heading.group(), "")
+    title = re.search(r"<title>(.*?) - The New York Times</title>", page).group(1)
+    assert parse_article(no_h1)["headline"] == title

@@ -201,8 +201,18 @@ def _headline(
             return text
     fallback = first_meta(meta, "hdl", "headline", "og:title") or _ld_text(ld_article, "headline")
     if not fallback:
+        # A copy without metas whose heading the era does not know: the story's first <h1>,
+        # else the document title.
+        heading = next(iter(_FIRST_H1(container)), None)
+        fallback = text_of(heading) if heading is not None else ""
+        fallback = fallback or _DOCUMENT_TITLE(container.getroottree().getroot())
+    if not fallback:
         return None
     return _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback))) or None
+
+
+_FIRST_H1 = xpath("(.//h1)[1]")
+_DOCUMENT_TITLE = xpath("string(/html/head/title)")
 
 
 def _summary(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> str | None:

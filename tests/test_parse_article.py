@@ -464,3 +464,13 @@ def test_headline_without_era_heading_or_metas() -> None:
     no_h1 = page.replace(heading.group(), "")
     title = re.search(r"<title>(.*?) - The New York Times</title>", page).group(1)
     assert parse_article(no_h1)["headline"] == title
+
+
+def test_lead_image_between_header_and_body_is_a_caption() -> None:
+    # Feature layouts put the lead image after the header, before the body section.
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8")
+    viewer = re.search(r'<div class="css-79elbk".*?</figure></div></div>\n', page, re.DOTALL)
+    page = page.replace(viewer.group(), "").replace(
+        "</header></div>", "</header></div>" + viewer.group()
+    )
+    assert parse_article(page)["captions"] == expected("react")["captions"]

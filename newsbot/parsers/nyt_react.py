@@ -17,7 +17,12 @@ BYLINE_TEST = (
     "@itemprop='author' or @itemprop='author creator' or .//span[@itemprop='name']"
     " or has-class('e1jsehar1')"
 )
-STORY_FIGURES = ".//header//figure | " + BODY_SECTION + "//figure"
+# The lead image sits in the header, or (feature layouts) between the header and the body.
+STORY_FIGURES = (
+    ".//header//figure | " + BODY_SECTION + "//figure"
+    " | .//figure[not(ancestor::header or ancestor::section[@name='articleBody'])]"
+    "[following::section[@name='articleBody']]"
+)
 
 
 def find_story(landmarks: Landmarks) -> Element | None:

@@ -1,4 +1,9 @@
-"""A crawl killed with SIGKILL mid-run, then restarted: the index and the feeds stay consistent.
+"""Crawls that die or collide: the index and the feeds stay consistent.
+
+A crawl started while another writes the same index waits NEWSBOT_INDEX_LOCK_TIMEOUT seconds,
+then stops before any request with exit status 1, leaving the first crawl's work untouched.
+
+A crawl killed with SIGKILL mid-run, then restarted, leaves the index and the feeds consistent.
 
 "Consistent" means, precisely:
 
@@ -135,3 +140,45 @@ def test_sigkill_mid_crawl_then_restart(site_server, manifest, tmp_path: Path) -
         for url in in_no_feed:  # committed by the killed run, before the restart began
             item = document_to_item(searcher.document(url=url))
             assert item["crawled_at"] < crawl["started_at"]
+
+
+def test_a_second_crawl_on_the_same_index_waits_then_stops(
+    site_server, manifest, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    slow = ("-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS=1", "-s", "LOG_LEVEL=WARNING")
+    first = subprocess.Popen(
+        crawl_command(site_server, tmp_path, "feed1.jsonl", *slow),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while read_crawl_state(index_dir).get("last_crawl", {}).get("status") != "running":
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.02)
+        started = time.monotonic()
+        second = subprocess.run(
+            crawl_command(
+                site_server, tmp_path, "feed2.jsonl", "-s", "NEWSBOT_INDEX_LOCK_TIMEOUT=1"
+            ),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        waited = time.monotonic() - started
+        assert first.poll() is None, "the first crawl should still be running"
+    finally:
+        first.wait(timeout=120)
+
+    assert second.returncode == 1
+    assert "Not crawling: another crawl is writing" in second.stderr
+    assert "AttributeError" not in second.stderr  # closing what never opened is a no-op
+    assert waited >= 1
+    assert first.returncode == 0
+    crawl = read_crawl_state(index_dir)["last_crawl"]
+    assert crawl["status"] == "finished" and crawl["documents"] == len(manifest["articles"])
+    assert set(index_state(index_dir)) == {a["url"] for a in manifest["articles"]}

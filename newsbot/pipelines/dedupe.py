@@ -105,6 +105,8 @@ class DedupePipeline:
             )
 
     def close_spider(self) -> None:
+        if not self.store.is_open:  # open_spider failed: another crawl owns the index
+            return
         self.store.commit()
         self.store.close()
         self.lock.release()

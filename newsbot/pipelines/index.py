@@ -106,6 +106,8 @@ class IndexPipeline:
     def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
+        if not self.writer.is_open:  # open_spider failed: another crawl owns the index
+            return
         try:
             committed = self.commit()
             self.writer.record_crawl(

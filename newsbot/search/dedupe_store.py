@@ -160,6 +160,10 @@ class DedupeStore:
             self._db = None
 
     @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
             raise RuntimeError("DedupeStore is not open")

@@ -153,6 +153,10 @@ class ArchiveWriter:
             self._crawl_lock = None
 
     @property
+    def is_open(self) -> bool:
+        return self._searcher is not None
+
+    @property
     def pending(self) -> int:
         return len(self._pending)
 

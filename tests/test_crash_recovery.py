@@ -12,10 +12,11 @@ A crawl killed with SIGKILL mid-run, then restarted, leaves the index and the fe
 2. Every complete line of every feed, the killed run's included, is a document in the index
    carrying that line's content (its content_hash is the document's current or an earlier
    version). Items reach the feed only after their batch is committed.
-3. After the restarted crawl finishes, the index holds exactly one document per article, and
-   at most one batch of documents is in no feed: those the killed run committed whose lines
-   were still in the feed exporter's buffer. The index is the source of truth for them
-   (`newsbot export` writes them out); newsbot-crawl.json shows the killed run never finished.
+3. After the restarted crawl finishes, the index holds exactly one document per article. The
+   only documents in no feed are ones the killed run committed whose lines were still in the
+   feed exporter's unflushed write buffer (8 KiB: one or two articles here, asserted as at most
+   a batch). The index is the source of truth for them (`newsbot export` writes them out);
+   newsbot-crawl.json shows the killed run never finished.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ waiting item is `NEWSBOT_INDEX_COMMIT_SECONDS` old, and at close. `process_item`
 until the item's batch is committed, so Scrapy's feed exporter (which writes on `item_scraped`)
 only ever sees committed items. Invariant after a SIGKILL: every complete line of the feed is a
 document in the index; the index may additionally hold the last items whose feed lines were still
-in the exporter's buffer; at most one batch of crawled items is lost, and it is lost from both.
+in the exporter's unflushed write buffer; the batch being built is lost from both.
 """
 
 from __future__ import annotations

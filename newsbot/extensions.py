@@ -110,6 +110,10 @@ class FrontSnapshots:
         logger.info("Front snapshot: %d entries appended to %s", len(entries), path)
 
 
+# The finish reason of a crawl that found no article; `scrapy crawl` exits with status 1 on it.
+NO_ARTICLES = "no_articles"
+
+
 class ZeroArticleAlarm:
     """Make a crawl that found no article impossible to miss."""
 
@@ -137,12 +141,14 @@ class ZeroArticleAlarm:
         # Idle means nothing left to do. Closing with our own reason puts it in `finish_reason`,
         # which wrappers and the stats dump show, instead of a misleading "finished".
         if self._found() == 0:
-            raise CloseSpider("no_articles")
+            raise CloseSpider(NO_ARTICLES)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler is not None and self.crawler.stats is not None
         stats = self.crawler.stats
-        if self._found() > 0:
+        # Only a crawl that ran to its end can say the site had nothing; one stopped early
+        # (Ctrl-C, a busy index) says nothing about the site.
+        if self._found() > 0 or reason not in {"finished", NO_ARTICLES}:
             return
         stats.set_value("newsbot/crawl/zero_articles", 1)
         logger.error(

@@ -14,6 +14,8 @@ from newsbot import PROJECT_URL, __version__
 BOT_NAME = "newsbot"
 SPIDER_MODULES = ["newsbot.spiders"]
 NEWSPIDER_MODULE = "newsbot.spiders"
+# Our `scrapy crawl` exits non-zero when a crawl found nothing or could not take the index.
+COMMANDS_MODULE = "newsbot.scrapy_commands"
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

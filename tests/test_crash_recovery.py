@@ -178,6 +178,9 @@ def test_a_second_crawl_on_the_same_index_waits_then_stops(
     assert second.returncode == 1
     assert "Not crawling: another crawl is writing" in second.stderr
     assert "AttributeError" not in second.stderr  # closing what never opened is a no-op
+    assert "Traceback" not in second.stderr
+    assert "'finish_reason': 'index_busy'" in second.stderr
+    assert "ZERO ARTICLES" not in second.stderr  # a crawl that never ran says nothing of the site
     assert waited >= 1
     assert first.returncode == 0
     crawl = read_crawl_state(index_dir)["last_crawl"]

@@ -298,6 +298,7 @@ def test_zero_articles_is_loud(runner: Runner) -> None:
     assert "'finish_reason': 'no_articles'" in crawl.log
     assert "'newsbot/crawl/zero_articles': 1" in crawl.log
     assert crawl.article_paths() == []
+    assert crawl.returncode == 1  # scripts and cron jobs must see that nothing arrived
 
 
 def test_missing_sources_are_reported(runner: Runner) -> None:

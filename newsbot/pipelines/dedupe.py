@@ -28,6 +28,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newsbot.pipelines import close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
 from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash, utc_text
 from newsbot.search.writer import Commit, CrawlLock, IndexBusy
@@ -93,8 +94,7 @@ class DedupePipeline:
         try:
             self.lock.acquire()
         except IndexBusy as busy:
-            logger.error("Not crawling: %s (%s)", busy, busy.hint)
-            raise
+            raise close_because_busy(busy, logger) from busy
         self.store.open()
         added = self.store.reconcile(self.index_dir)
         if added:

@@ -22,6 +22,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from newsbot.pipelines import close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
 from newsbot.search.history import utc_now_iso
 from newsbot.search.writer import ArchiveWriter, IndexBusy
@@ -73,10 +74,7 @@ class IndexPipeline:
         try:
             self.writer.open()
         except IndexBusy as busy:
-            # Raising from open_spider ends the crawl before any request, with exit status 1;
-            # Scrapy adds a traceback, so say plainly first what happened and what to do.
-            logger.error("Not crawling: %s (%s)", busy, busy.hint)
-            raise
+            raise close_because_busy(busy, logger) from busy
         previous = self.writer.record_crawl(started_at=utc_now_iso(), status="running")
         if previous.get("status") == "running":
             logger.warning(

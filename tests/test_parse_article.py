@@ -474,3 +474,51 @@ def test_lead_image_between_header_and_body_is_a_caption() -> None:
         "</header></div>", "</header></div>" + viewer.group()
     )
     assert parse_article(page)["captions"] == expected("react")["captions"]
+
+
+INTERACTIVE_WITHOUT_OG_TYPE = """<html lang="en"><head>
+<title>Where the Lagoon Went - The New York Times</title>
+<link rel="canonical"
+  href="https://www.nytimes.com/interactive/2023/04/02/world/americas/lagoon-maps.html">
+<meta property="article:published_time" content="2023-04-02T05:00:00-04:00">
+</head><body><main><article id="story"><header><h1>Where the Lagoon Went</h1>
+<p class="g-byline">By Odile Farrant</p></header>
+<div class="g-graphic"><p class="g-pstyle0">1998</p></div>
+<div class="g-text"><p>Survey flights show the lagoon shrinking by a third in twenty years.</p>
+<p>Fishing cooperatives have moved their boats twice.</p></div>
+</article></main></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        INTERACTIVE_WITHOUT_OG_TYPE,
+        # a saved copy that kept only the canonical link
+        re.sub(r"<meta [^>]*>", "", INTERACTIVE_WITHOUT_OG_TYPE),
+    ],
+)
+def test_interactive_without_og_type_is_still_an_article(page: str) -> None:
+    item = parse_article(page)
+    assert (
+        item["url"]
+        == "https://www.nytimes.com/interactive/2023/04/02/world/americas/lagoon-maps.html"
+    )
+    assert item["headline"] == "Where the Lagoon Went"
+    assert item["authors"] == ["Odile Farrant"]
+    assert item["kind"] == "interactive"
+    assert item["body"].split("\n\n") == [
+        "Survey flights show the lagoon shrinking by a third in twenty years.",
+        "Fishing cooperatives have moved their boats twice.",
+    ]
+    assert item["published"].startswith("2023-04-02")
+
+
+def test_page_fetched_from_an_article_url_is_read_even_without_any_sign() -> None:
+    bare = re.sub(r"<(meta|link) [^>]*>", "", INTERACTIVE_WITHOUT_OG_TYPE)
+    with pytest.raises(NotAnArticle):
+        parse_article(bare)
+    url = "https://www.nytimes.com/interactive/2023/04/02/world/americas/lagoon-maps.html"
+    item = parse_article(bare, url)
+    assert item["url"] == url
+    assert item["headline"] == "Where the Lagoon Went"
+    assert item["published"] is not None and item["published"].startswith("2023-04-02")

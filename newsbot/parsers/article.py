@@ -30,13 +30,14 @@ from newsbot.parsers.common import (
     find_landmarks,
     first_meta,
     json_types,
+    main_article,
     parse_html,
     read_json_ld,
     read_meta,
     text_of,
     xpath,
 )
-from newsbot.urls import canonical_article_url
+from newsbot.urls import canonical_article_url, is_article_url
 
 # Most specific first: a live blog also matches the 2021 headline hook, a 2021 page also has
 # the 2018–2020 body section. Legacy is tested before vi2018 because its test (a paragraph
@@ -75,7 +76,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     meta = read_meta(landmarks.metas)
     json_ld = read_json_ld(landmarks.scripts)
     ld_article = _article_object(json_ld)
-    found = _detect_markup(landmarks)
+    found = _detect_markup(landmarks, url)
     if found is None or (ld_article is None and _is_collection(json_ld)):
         raise NotAnArticle("no article markup (a homepage, section front or other page)")
     markup, container = found
@@ -115,12 +116,20 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     )
 
 
-def _detect_markup(landmarks: Landmarks) -> tuple[Markup, Element] | None:
-    """The first era whose landmark the page has, with the element that holds the article."""
+def _detect_markup(landmarks: Landmarks, url: str | None) -> tuple[Markup, Element] | None:
+    """The first era whose landmark the page has, with the element that holds the article.
+
+    A page fetched from an article URL is read as an article even when it carries none of the
+    signs the generic reader looks for: a crawl that drops it would lose the article silently.
+    """
     for markup in ERAS:
         element = markup.find_story(landmarks)
         if element is not None:
             return markup, element
+    if url and is_article_url(url):
+        element = main_article(landmarks)
+        if element is not None:
+            return nyt_generic.MARKUP, element
     return None
 
 

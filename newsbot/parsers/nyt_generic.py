@@ -1,15 +1,30 @@
 """Last resort for article pages no era module recognises (a new template, an unusual
-interactive): the page says it is an article (`og:type=article`), so read its `<h1>`, its
-paragraphs outside figures and page furniture, and its figures."""
+interactive): the page says it is an article, so read its `<h1>`, its paragraphs outside
+figures and page furniture, and its figures."""
 
 from newsbot.parsers.common import Element, Landmarks, Markup, main_article, xpath
+from newsbot.urls import is_article_url
+
+_ARTICLE_METAS = {"article:published_time", "article:published", "ptime", "pdate"}
+
+
+def _says_it_is_an_article(landmarks: Landmarks) -> bool:
+    """Any one of the signs saved copies tend to keep: og:type, a publication-time meta, or a
+    canonical link with an article's path (dated story, interactive or live blog)."""
+    for meta in landmarks.metas:
+        name = (meta.get("property") or meta.get("name") or "").lower()
+        if name == "og:type" and (meta.get("content") or "").lower() == "article":
+            return True
+        if name in _ARTICLE_METAS and meta.get("content"):
+            return True
+    return any(
+        link.get("rel") == "canonical" and is_article_url(link.get("href") or "")
+        for link in landmarks.links
+    )
 
 
 def find_story(landmarks: Landmarks) -> Element | None:
-    for meta in landmarks.metas:
-        if meta.get("property") == "og:type" and (meta.get("content") or "").lower() == "article":
-            return main_article(landmarks)
-    return None
+    return main_article(landmarks) if _says_it_is_an_article(landmarks) else None
 
 
 MARKUP = Markup(

@@ -150,8 +150,12 @@ def measure(python: str, docs: int, queries: int) -> dict[str, object]:
             timeout=WORKER_TIMEOUT_S,
         )
     if completed.returncode != 0:
-        raise SystemExit(f"{python}: worker failed:\n{completed.stderr[-2000:]}")
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+        # A fork that crashes on our workload is a result too: show why, keep measuring others.
+        error = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "?"
+        print(f"{python}: benchmark failed: {error}", file=sys.stderr)
+        result = {"fork": python, "failed": error}
+    else:
+        result = json.loads(completed.stdout.strip().splitlines()[-1])
     result["tests"] = _run_tests(python)
     result["strict_import"] = _strict_import(python)
     return result
@@ -163,17 +167,21 @@ def print_table(rows: list[dict[str, object]], docs: int) -> None:
     )
     header = (
         f"{'fork':<17}{'version':>8}  {'tests':<11}{'warnings':>9}{'-W error':>9}"
-        f"{'docs/s 1p':>10}{'2p':>6}{'one-term p50/p95':>18}{'phrase p95':>11}"
+        f"{'docs/s 1p':>10}{'2p':>6}{'one-term p50/p95':>18}{'two-term p95':>13}{'phrase p95':>11}"
         f"{'index MiB':>10}{'install KiB':>12}"
     )
     print(header)
     for row in rows:
+        if "failed" in row:
+            print(f"{row['fork']}  tests {row['tests']}  benchmark FAILED: {row['failed']}")
+            continue
         p50, p95 = row["one term"]
         print(
             f"{row['fork']:<17}{row['version']:>8}  {row['tests']:<11}"
             f"{row['compile_warnings']:>9}{row['strict_import']:>9}"
             f"{row['docs_per_s_1']:>10.0f}{row['docs_per_s_2']:>6.0f}"
-            f"{f'{p50:.1f}/{p95:.1f} ms':>18}{row['phrase'][1]:>8.1f} ms"
+            f"{f'{p50:.1f}/{p95:.1f} ms':>18}"
+            f"{row['two terms'][1]:>10.1f} ms{row['phrase'][1]:>8.1f} ms"
             f"{row['index_bytes_2'] / 2**20:>10.1f}{row['install_bytes'] / 1024:>12.0f}"
         )
 

@@ -110,6 +110,12 @@ class Progress:
         )
         self.stream.flush()
 
+    def say(self, text: str) -> None:
+        """A status line under the bar, for a phase the bar cannot measure."""
+        if self.enabled:
+            self.stream.write(f"{text}\n")
+            self.stream.flush()
+
     def finish(self) -> None:
         if self.enabled:
             self._draw(time.monotonic())

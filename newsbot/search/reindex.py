@@ -151,12 +151,13 @@ def reindex(
             writer.add_document(**item_to_document(item))
             if progress is not None:
                 progress.advance()
+        if progress is not None:
+            progress.finish()
+            # With several processes, adding only hands documents over; most work is here.
+            progress.say("writing the index ...")
         writer.commit(mergetype=writing.CLEAR if clear else None, optimize=True)
     except BaseException:
         writer.cancel()
         raise
-    finally:
-        if progress is not None:
-            progress.finish()
     report.documents = len(items)
     return report

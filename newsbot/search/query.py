@@ -46,6 +46,9 @@ _KNOWN_NAMES = sorted(QUERYABLE_FIELDS | {a for names in FIELD_ALIASES.values() 
 _BINARY_OPERATORS = {"AND", "OR", "ANDNOT", "ANDMAYBE"}
 _TOKEN = re.compile(r'"[^"]*"|\(|\)|[^\s()"]+')
 _EMPTY_FIELD = re.compile(r"(?:^|[\s(])(\w+):(?=$|[\s)])")
+_WORD_START = r"(?:(?<=^)|(?<=[\s(]))"
+_ENDING_QUESTION_MARK = re.compile(r"(\w)\?+(?=$|[\s)\"])")
+_COLON_AFTER_WORD = re.compile(r"\b(\w+):(?=$|[\s)])")
 
 
 def _parser() -> MultifieldParser:
@@ -53,8 +56,19 @@ def _parser() -> MultifieldParser:
     # Keep unknown field names as fields so we can report them instead of searching for "foo:".
     parser.replace_plugin(FieldsPlugin(remove_unknown=False))
     parser.add_plugin(FieldAliasPlugin({k: list(v) for k, v in FIELD_ALIASES.items() if v}))
-    parser.add_plugin(PlusMinusPlugin())
+    # + and - are operators only at the start of a word: "Made-for-TV" and "a+b" are text.
+    parser.add_plugin(PlusMinusPlugin(plusexpr=_WORD_START + r"\+", minusexpr=_WORD_START + "-"))
     return parser
+
+
+def _loosen(text: str) -> str:
+    """Read punctuation in pasted text (a headline, a sentence) as text, not syntax: a `?` that
+    ends a word is a question mark, not a one-letter wildcard, and `word: ` with a space after it
+    is a colon unless `word` is a field name (then an empty value is reported)."""
+    text = _ENDING_QUESTION_MARK.sub(r"\1", text)
+    return _COLON_AFTER_WORD.sub(
+        lambda m: m.group(0) if m.group(1).lower() in _KNOWN_NAMES else m.group(1), text
+    )
 
 
 def _check_syntax(text: str) -> None:
@@ -100,6 +114,7 @@ def parse_query(text: str) -> wq.Query:
     text = text.strip()
     if not text:
         raise UsageError("empty query", hint="give some words to search for")
+    text = _loosen(text)
     _check_syntax(text)
     q = _parser().parse(text)
     unknown = sorted(_fieldnames(q) - QUERYABLE_FIELDS)

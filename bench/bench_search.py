@@ -77,10 +77,20 @@ def timed(run: Callable[[str], object], queries: list[str]) -> tuple[float, floa
 
 
 def bench_whoosh(
-    feed: Path, workdir: Path, procs_list: list[int], queries: dict[str, list[str]]
+    feed: Path,
+    workdir: Path,
+    procs_list: list[int],
+    queries: dict[str, list[str]],
+    reuse: bool = False,
 ) -> dict[str, object]:
     results: dict[str, object] = {"rate": {}, "size": {}}
     index_dir = workdir / "whoosh"
+    if reuse and _whoosh_docs(index_dir) == _count_lines(feed):
+        # Timing only searches: keep the index a previous run built (rate unknown).
+        print(f"whoosh: reusing {index_dir}", file=sys.stderr)
+        results["rate"][0] = float("nan")
+        results["size"][0] = index_size(index_dir)
+        procs_list = []
     for procs in procs_list:
         shutil.rmtree(index_dir, ignore_errors=True)
         started = time.perf_counter()
@@ -103,8 +113,37 @@ FTS_COLUMNS = ("headline", "summary", "body", "byline", "caption")
 FTS_WEIGHTS = "3.0, 1.0, 1.0, 1.0, 1.0"
 
 
-def bench_fts5(feed: Path, workdir: Path, queries: dict[str, list[str]]) -> dict[str, object]:
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def _whoosh_docs(index_dir: Path) -> int | None:
+    """Articles in a finished index from an earlier run, or None."""
+    try:
+        with open_searcher(index_dir, allow_empty=True) as searcher:
+            return searcher.doc_count()
+    except Exception:
+        return None
+
+
+def _fts5_docs(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT count(*) FROM meta").fetchone()[0]
+    except sqlite3.Error:
+        return None
+
+
+def bench_fts5(
+    feed: Path, workdir: Path, queries: dict[str, list[str]], reuse: bool = False
+) -> dict[str, object]:
     path = workdir / "fts5.sqlite"
+    if reuse and _fts5_docs(path) == _count_lines(feed):
+        print(f"fts5: reusing {path}", file=sys.stderr)
+        return _time_fts5(sqlite3.connect(path), queries, float("nan"), path.stat().st_size)
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     db.executescript(
@@ -136,7 +175,13 @@ def bench_fts5(feed: Path, workdir: Path, queries: dict[str, list[str]]) -> dict
     rate = count / (time.perf_counter() - started)
     print(f"fts5 insert: {rate:.0f} docs/s", file=sys.stderr)
     db.execute("VACUUM")
-    results: dict[str, object] = {"rate": {1: rate}, "size": path.stat().st_size}
+    return _time_fts5(db, queries, rate, path.stat().st_size)
+
+
+def _time_fts5(
+    db: sqlite3.Connection, queries: dict[str, list[str]], rate: float, size: int
+) -> dict[str, object]:
+    results: dict[str, object] = {"rate": {1: rate}, "size": size}
     select = (
         "SELECT meta.item, snippet(fts, 2, '[', ']', '…', 24) FROM fts "
         "JOIN meta ON meta.id = fts.rowid WHERE fts MATCH ? {dates}"
@@ -202,6 +247,12 @@ def main() -> int:
     parser.add_argument(
         "--workdir", type=Path, default=Path("/tmp/newsbot-bench"), help="scratch directory"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the Whoosh index and FTS5 database a previous run built for this many "
+        "articles in --workdir, and time only the searches (indexing rates show as nan)",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     feed = args.workdir / f"corpus-{args.docs}.jsonl"
@@ -212,8 +263,8 @@ def main() -> int:
     with feed.open(encoding="utf-8") as handle:
         raw = sum(raw_text_bytes(json.loads(line)) for line in handle)
     queries = make_queries(corpus, args.docs, args.queries)
-    whoosh = bench_whoosh(feed, args.workdir, args.procs, queries)
-    fts = bench_fts5(feed, args.workdir, queries)
+    whoosh = bench_whoosh(feed, args.workdir, args.procs, queries, args.reuse)
+    fts = bench_fts5(feed, args.workdir, queries, args.reuse)
     print_tables(args.docs, raw, args.queries, whoosh, fts)
     return 0
 

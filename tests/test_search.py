@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from test_search_fixtures import ARTICLES, build_index, cli, json_lines, make_item
+from whoosh import index
 
 import newsbot.commands.search as search_command
+from newsbot.search.query import Filters, parse_query
+from newsbot.search.schema import item_to_document
+from newsbot.search.searcher import open_searcher, search
 from newsbot.terminal import MATCH_END, MATCH_START
 
 
@@ -276,3 +281,43 @@ def test_filters_that_match_nothing_find_nothing(capsys, index_dir):
     assert hits(capsys, index_dir, "report", "--section", "sports") == []
     _, out, _ = cli(capsys, "export", "--author", "nobody", "--index", str(index_dir))
     assert out == ""
+
+
+@pytest.fixture(scope="module")
+def segmented_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive in two segments, one article deleted: document numbers with offsets."""
+    directory = build_index(tmp_path_factory.mktemp("segments") / "index", ARTICLES[:4])
+    writer = index.open_dir(str(directory)).writer()
+    for item in ARTICLES[4:]:
+        writer.add_document(**item_to_document(item))
+    writer.delete_by_term("url", ARTICLES[0]["url"])
+    writer.commit(merge=False)
+    return directory
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wall", "report", "wall report", "election NOT reform", '"wall order"', "elect*", "riot"],
+)
+@pytest.mark.parametrize("limit", [1, 2, 50])
+def test_matched_fields_and_total_agree_with_whoosh_recording_every_match(
+    segmented_index, text, limit
+):
+    # matched_fields and the total are computed for the shown hits only; the reference is
+    # Whoosh recording the matched terms of every match (terms=True) and counting them all.
+    with open_searcher(segmented_index) as searcher:
+        assert len(searcher.leaf_searchers()) == 2
+        q = parse_query(text)
+        for filters in (Filters(), Filters(since=dt.date(2017, 1, 1))):
+            dates = filters.to_query()
+            allowed = set(searcher.docs_for_query(dates)) if dates is not None else None
+            full = searcher.search(q, filter=allowed, limit=None, terms=True)
+            expected = {
+                hit["url"]: sorted({name for name, _ in hit.matched_terms()}) for hit in full
+            }
+            for page in (1, 2):
+                result = search(searcher, text, filters, limit=limit, page=page)
+                assert result.total == len(full)
+                for hit in result.hits:
+                    assert hit.matched_fields == expected[hit.url], hit.url
+                    assert hit.matched_fields

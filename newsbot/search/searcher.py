@@ -101,32 +101,50 @@ def _highlighter() -> highlight.Highlighter:
     )
 
 
-def _stem_pattern(q: wq.Query) -> re.Pattern[str] | None:
-    """Matches the start of any word whose stem the query searches the body for."""
+@dataclass(frozen=True)
+class _StemFinder:
+    """Finds words whose stem the query searches the body for, without analysing the text."""
+
+    stems: frozenset[str]
+    # Words that start like a stem ("elect" of "election"): candidates to stem.
+    pattern: re.Pattern[str]
+
+    def first(self, text: str) -> re.Match[str] | None:
+        """The first word with one of the stems, or None if the first few candidates lack it.
+
+        A prefix alone is a poor guess ("tea" starts "team" and "teaching"), and a wrong guess
+        meant analysing the whole article; stemming each candidate word is cheap.
+        """
+        for match in itertools.islice(self.pattern.finditer(text), 200):
+            if _stem(match.group().lower()) in self.stems:
+                return match
+        return None
+
+
+def _stem_pattern(q: wq.Query) -> _StemFinder | None:
     stems = {text for name, text in q.iter_all_terms() if name == "body" and isinstance(text, str)}
     if not stems:
         return None
-    alternatives = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})", re.IGNORECASE)
+    # Less the last letter, so "happi" finds "happy" and "argu" finds "arguing".
+    prefixes = {stem[:-1] if len(stem) > 3 else stem for stem in stems}
+    alternatives = "|".join(re.escape(s) for s in sorted(prefixes, key=len, reverse=True))
+    return _StemFinder(frozenset(stems), re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE))
 
 
-def _window(text: str, pattern: re.Pattern[str] | None) -> str:
-    """The part of `text` around the first likely match.
+def _window(text: str, finder: _StemFinder | None) -> str:
+    """The part of `text` around the first match.
 
     Highlighting re-analyses (stems) every word it is given, which cost ~3 ms per 1,000-word
-    article, so ten hits spent far more time on snippets than on the search. A stem is nearly
-    always a prefix of its words ("elect" of "election"), so a regex finds the spot cheaply.
+    article, so ten hits spent far more time on snippets than on the search.
     """
-    match = pattern.search(text) if pattern else None
+    match = finder.first(text) if finder else None
     if match is None:
         return text
     start = max(0, match.start() - SNIPPET_CHARS // 2)
     return text[start : match.start() + 3 * SNIPPET_CHARS]
 
 
-def _snippet(
-    hit: Hit, item: dict[str, Any], matched: set[str], pattern: re.Pattern[str] | None
-) -> str:
+def _snippet(hit: Hit, item: dict[str, Any], matched: set[str], pattern: _StemFinder | None) -> str:
     for name in ("body", "summary"):
         if name not in matched:
             continue  # nothing to highlight there, and analysing the text is the costly part
@@ -135,7 +153,7 @@ def _snippet(
         window = _window(text, pattern)
         fragments = hit.highlights(name, text=window, top=2)
         if not fragments and window is not text:
-            # The prefix guess was wrong (a stem like "happi"): analyse the whole text.
+            # The window's word did not highlight after all: analyse the whole text.
             fragments = hit.highlights(name, text=text, top=2)
         if fragments:
             return fragments
@@ -143,9 +161,8 @@ def _snippet(
     return plain[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …" if len(plain) > SNIPPET_CHARS else plain
 
 
-def _to_hit(hit: Hit, scored: bool, pattern: re.Pattern[str] | None) -> SearchHit:
+def _to_hit(hit: Hit, scored: bool, pattern: _StemFinder | None, matched: set[str]) -> SearchHit:
     item = document_to_item(hit.fields())
-    matched = {name for name, _ in hit.matched_terms()}
     return SearchHit(
         url=item["url"],
         headline=item.get("headline") or "",
@@ -185,6 +202,82 @@ def filter_docs(searcher: Searcher, q: wq.Query | None) -> set[int] | None:
                 docs.update(reader.postings(fieldname, text).all_ids())
         return docs
     return set(searcher.docs_for_query(q))
+
+
+def _matched_fields(searcher: Searcher, q: wq.Query, docnums: list[int]) -> dict[int, set[str]]:
+    """The index fields in which `q` matched each of `docnums` (the hits shown).
+
+    The query's matcher is moved to each document in turn and asked which of its term matchers
+    are on it, which is what `terms=True` records, but for ten documents rather than for every
+    match. Wildcards and phrases are handled as the search handles them.
+    """
+    matched: dict[int, set[str]] = {docnum: set() for docnum in docnums}
+    wanted = sorted(matched)
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        local = [docnum - offset for docnum in wanted if offset <= docnum < end]
+        if not local:
+            continue
+        matcher = q.matcher(sub, sub.context(needs_current=True))
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                matched[docnum + offset].update(name for name, _ in matcher.matching_terms())
+    return matched
+
+
+def _count(searcher: Searcher, q: wq.Query, allowed: set[int] | None) -> int:
+    """How many documents match `q` (within `allowed`), without scoring any of them.
+
+    After a top-k search that skipped blocks, Whoosh counts by walking the whole query matcher
+    again, document by document. Whole posting lists read into sets, combined with set
+    operations, give the same number several times faster.
+    """
+    docs = _match_set(searcher, q)
+    return len(docs & allowed) if allowed is not None else len(docs)
+
+
+def _match_set(searcher: Searcher, q: wq.Query) -> set[int]:
+    """The (global) document numbers `q` matches, deleted documents excluded."""
+    if isinstance(q, wq.Term):
+        return _posting_ids(searcher, q.fieldname, q.text)
+    if isinstance(q, wq.Or) and not q.minmatch:
+        return set().union(*(_match_set(searcher, sub) for sub in q.subqueries))
+    if isinstance(q, wq.And):
+        positive = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
+        if positive:
+            docs = set.intersection(*(_match_set(searcher, sub) for sub in positive))
+            for sub in q.subqueries:
+                if isinstance(sub, wq.Not) and docs:
+                    docs -= _match_set(searcher, sub.query)
+            return docs
+    if isinstance(q, wq.AndNot):
+        return _match_set(searcher, q.a) - _match_set(searcher, q.b)
+    if isinstance(q, wq.AndMaybe):
+        return _match_set(searcher, q.a)
+    return set(searcher.docs_for_query(q))
+
+
+def _posting_ids(searcher: Searcher, fieldname: str, text: Any) -> set[int]:
+    docs: set[int] = set()
+    for reader, offset in searcher.reader().leaf_readers():
+        if (fieldname, text) not in reader:
+            continue
+        postings = reader.postings(fieldname, text)
+        if hasattr(postings, "_read_ids"):
+            # Private but stable across the 2.7 forks: whole blocks of ids instead of one
+            # method call per posting (a FilterMatcher over deleted documents has no blocks).
+            ids: list[int] = []
+            while postings.is_active():
+                postings._read_ids()
+                ids.extend(postings._ids)
+                postings._next_block()
+        else:
+            ids = list(postings.all_ids())
+        docs.update(ids if not offset else (docnum + offset for docnum in ids))
+    return docs
 
 
 def _sorted_by(sort: Sort) -> dict[str, Any]:
@@ -310,18 +403,21 @@ def search(
             "author": sorting.FieldFacet("authors", allow_overlap=True, maptype=sorting.Count),
         }
     offset = (page - 1) * limit
+    # No terms=True: recording the matched terms of every match defeats Whoosh's block-max
+    # skipping for the top hits; _matched_fields finds them for the shown hits only.
     results = searcher.search(
-        q,
-        filter=allowed,
-        limit=offset + limit,
-        terms=True,
-        groupedby=groupedby,
-        **_sorted_by(sort),
+        q, filter=allowed, limit=offset + limit, groupedby=groupedby, **_sorted_by(sort)
     )
     results.highlighter = _highlighter()
-    total = len(results)
+    # A relevance top-k skips blocks that cannot make the page, so it does not know the total,
+    # and len(results) would walk every match again one by one (has_exact_length() cannot
+    # tell: it asks the matcher left over after the search). Sorting and facets visit them all.
+    exact = sort != "relevance" or facets
+    total = len(results) if exact else _count(searcher, q, allowed)
     pattern = _stem_pattern(q)
-    hits = [_to_hit(hit, sort == "relevance", pattern) for hit in results[offset : offset + limit]]
+    shown = results[offset : offset + limit]
+    matched = _matched_fields(searcher, q, [hit.docnum for hit in shown])
+    hits = [_to_hit(hit, sort == "relevance", pattern, matched[hit.docnum]) for hit in shown]
     return SearchResult(
         hits=hits,
         total=total,

@@ -109,16 +109,15 @@ class _StemFinder:
     # Words that start like a stem ("elect" of "election"): candidates to stem.
     pattern: re.Pattern[str]
 
-    def first(self, text: str) -> re.Match[str] | None:
-        """The first word with one of the stems, or None if the first few candidates lack it.
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """Words with one of the stems, in order, among the first few hundred candidates.
 
         A prefix alone is a poor guess ("tea" starts "team" and "teaching"), and a wrong guess
         meant analysing the whole article; stemming each candidate word is cheap.
         """
-        for match in itertools.islice(self.pattern.finditer(text), 200):
+        for match in itertools.islice(self.pattern.finditer(text), 300):
             if _stem(match.group().lower()) in self.stems:
-                return match
-        return None
+                yield match
 
 
 def _stem_pattern(q: wq.Query) -> _StemFinder | None:
@@ -131,17 +130,23 @@ def _stem_pattern(q: wq.Query) -> _StemFinder | None:
     return _StemFinder(frozenset(stems), re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE))
 
 
-def _window(text: str, finder: _StemFinder | None) -> str:
-    """The part of `text` around the first match.
+def _windows(text: str, finder: _StemFinder | None, most: int = 3) -> Iterator[str]:
+    """Parts of `text` around its first few matches, each starting past the one before.
 
     Highlighting re-analyses (stems) every word it is given, which cost ~3 ms per 1,000-word
-    article, so ten hits spent far more time on snippets than on the search.
+    article, so ten hits spent far more time on snippets than on the search. More than one
+    window: a phrase's first word may first occur outside the phrase.
     """
-    match = finder.first(text) if finder else None
-    if match is None:
-        return text
-    start = max(0, match.start() - SNIPPET_CHARS // 2)
-    return text[start : match.start() + 3 * SNIPPET_CHARS]
+    end = -1
+    for match in finder.matches(text) if finder else ():
+        if match.start() < end:
+            continue
+        start = max(0, match.start() - SNIPPET_CHARS // 2)
+        end = match.start() + 3 * SNIPPET_CHARS
+        yield text[start:end]
+        most -= 1
+        if not most:
+            return
 
 
 def _snippet(hit: Hit, item: dict[str, Any], matched: set[str], pattern: _StemFinder | None) -> str:
@@ -150,10 +155,12 @@ def _snippet(hit: Hit, item: dict[str, Any], matched: set[str], pattern: _StemFi
             continue  # nothing to highlight there, and analysing the text is the costly part
         # clean() first: it removes control characters, so the only markers left are ours.
         text = clean(item.get(name))
-        window = _window(text, pattern)
-        fragments = hit.highlights(name, text=window, top=2)
-        if not fragments and window is not text:
-            # The window's word did not highlight after all: analyse the whole text.
+        fragments = next(
+            (f for w in _windows(text, pattern) if (f := hit.highlights(name, text=w, top=2))),
+            None,
+        )
+        if not fragments:
+            # No window highlighted (or no stem found): analyse the whole text.
             fragments = hit.highlights(name, text=text, top=2)
         if fragments:
             return fragments
@@ -412,8 +419,13 @@ def search(
     # A relevance top-k skips blocks that cannot make the page, so it does not know the total,
     # and len(results) would walk every match again one by one (has_exact_length() cannot
     # tell: it asks the matcher left over after the search). Sorting and facets visit them all.
-    exact = sort != "relevance" or facets
-    total = len(results) if exact else _count(searcher, q, allowed)
+    # A top-k that never filled up skipped nothing: every match is in it (phrases, rare words).
+    if sort != "relevance" or facets:
+        total = len(results)
+    elif results.scored_length() < offset + limit:
+        total = results.scored_length()
+    else:
+        total = _count(searcher, q, allowed)
     pattern = _stem_pattern(q)
     shown = results[offset : offset + limit]
     matched = _matched_fields(searcher, q, [hit.docnum for hit in shown])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -101,54 +102,45 @@ def _child_text(el: etree._Element, name: str) -> str | None:
     return None
 
 
-def parse_rss(body: bytes | str, url: str) -> list[FeedEntry]:
-    """Every article item of an RSS 2.0 feed, in feed order, deduplicated."""
-    root = _xml(body)
-    entries: list[FeedEntry] = []
+def _article_nodes(
+    body: bytes | str, url: str, tag: str, *link_children: str
+) -> Iterator[tuple[etree._Element, str, str]]:
+    """(node, absolute URL, canonical URL) for each `tag` element whose first non-empty link
+    child names an article; each article once, in document order."""
     seen: set[str] = set()
-    for item in root.iter():
-        if _local(item.tag) != "item":
+    for node in _xml(body).iter():
+        if _local(node.tag) != tag:
             continue
-        link = _child_text(item, "link") or _child_text(item, "guid")
+        link = next(filter(None, (_child_text(node, name) for name in link_children)), None)
         if not link:
             continue
         absolute = urljoin(url, link)
         if not is_discoverable_article(absolute):
             continue
         canonical = canonical_article_url(absolute)
-        if canonical in seen:
-            continue
-        seen.add(canonical)
-        entries.append(
-            FeedEntry(
-                url=request_url(absolute),
-                canonical_url=canonical,
-                title=_child_text(item, "title"),
-                summary=_child_text(item, "description"),
-                published=_iso(_child_text(item, "pubDate")),
-            )
+        if canonical not in seen:
+            seen.add(canonical)
+            yield node, absolute, canonical
+
+
+def parse_rss(body: bytes | str, url: str) -> list[FeedEntry]:
+    """Every article item of an RSS 2.0 feed, in feed order, deduplicated."""
+    return [
+        FeedEntry(
+            url=request_url(absolute),
+            canonical_url=canonical,
+            title=_child_text(item, "title"),
+            summary=_child_text(item, "description"),
+            published=_iso(_child_text(item, "pubDate")),
         )
-    return entries
+        for item, absolute, canonical in _article_nodes(body, url, "item", "link", "guid")
+    ]
 
 
 def parse_sitemap(body: bytes | str, url: str) -> list[SitemapEntry]:
     """Every article `<url>` of a (news) sitemap, in document order, deduplicated."""
-    root = _xml(body)
     entries: list[SitemapEntry] = []
-    seen: set[str] = set()
-    for node in root.iter():
-        if _local(node.tag) != "url":
-            continue
-        loc = _child_text(node, "loc")
-        if not loc:
-            continue
-        absolute = urljoin(url, loc)
-        if not is_discoverable_article(absolute):
-            continue
-        canonical = canonical_article_url(absolute)
-        if canonical in seen:
-            continue
-        seen.add(canonical)
+    for node, absolute, canonical in _article_nodes(body, url, "url", "loc"):
         news = next((c for c in node if _local(c.tag) == "news"), None)
         entries.append(
             SitemapEntry(

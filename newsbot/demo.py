@@ -14,23 +14,14 @@ import sys
 from pathlib import Path
 
 from newsbot.cli import main as newsbot_main
-from newsbot.devserver import SampleSiteServer
+from newsbot.devserver import SampleSiteServer, local_crawl_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_QUERY = "drought"
 
 
 def crawl(site_url: str, index_dir: Path, feed: Path) -> int:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "americas",
-        "-s", f"NEWSBOT_SITE={site_url}",
-        "-s", f"NEWSBOT_INDEX_DIR={index_dir}",
-        # The sample site is ours and local: no need to wait between requests.
-        "-s", "DOWNLOAD_DELAY=0",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "LOG_LEVEL=WARNING",
-        "-O", str(feed),
-    ]  # fmt: skip
+    command = local_crawl_command(site_url, index_dir, feed, "-s", "LOG_LEVEL=WARNING")
     print(f"$ scrapy crawl americas -s NEWSBOT_SITE={site_url} -O {feed}", flush=True)
     return subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}).returncode
 

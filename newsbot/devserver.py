@@ -365,6 +365,24 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the request log replaces stderr chatter
 
 
+def local_crawl_command(
+    site_url: str, index_dir: Path, feed: Path | None = None, *extra: str, spider: str = "americas"
+) -> list[str]:
+    """`scrapy crawl` against a local copy of the site (the demo, tests): NEWSBOT_SITE points at
+    it, and there is no delay between requests, because the server is ours. Later `-s` options in
+    `extra` override these."""
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", spider,
+        "-s", f"NEWSBOT_SITE={site_url}",
+        "-s", f"NEWSBOT_INDEX_DIR={index_dir}",
+        "-s", "DOWNLOAD_DELAY=0",
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+    ]  # fmt: skip
+    if feed is not None:
+        command += ["-O", str(feed)]
+    return [*command, *extra]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m newsbot.devserver",

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newsbot.devserver import DEFAULT_ROOT, SampleSiteServer
+from newsbot.devserver import DEFAULT_ROOT, SampleSiteServer, local_crawl_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = DEFAULT_ROOT
@@ -49,26 +48,9 @@ def run_crawl() -> Callable[..., CrawlResult]:
         server: SampleSiteServer, tmp_path: Path, *extra_args: str, timeout: float = 180
     ) -> CrawlResult:
         feed = tmp_path / "feed.jsonl"
-        command = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "americas",
-            "-s",
-            f"NEWSBOT_SITE={server.url}",
-            "-s",
-            f"NEWSBOT_INDEX_DIR={tmp_path / 'index'}",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
-            "-s",
-            "LOG_LEVEL=INFO",
-            "-O",
-            str(feed),
-            *extra_args,
-        ]
+        command = local_crawl_command(
+            server.url, tmp_path / "index", feed, "-s", "LOG_LEVEL=INFO", *extra_args
+        )
         completed = subprocess.run(
             command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
         )

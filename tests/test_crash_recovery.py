@@ -25,11 +25,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from newsbot.devserver import local_crawl_command
 from newsbot.search.history import find
 from newsbot.search.schema import document_to_item
 from newsbot.search.searcher import IndexMissing, open_searcher
@@ -40,24 +40,8 @@ BATCH = 4
 
 
 def crawl_command(server: Any, work: Path, feed: str, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "americas",
-        "-s",
-        f"NEWSBOT_SITE={server.url}",
-        "-s",
-        f"NEWSBOT_INDEX_DIR={work / 'index'}",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-        "-s",
-        f"NEWSBOT_INDEX_COMMIT_ITEMS={BATCH}",
-        "-O",
-        str(work / feed),
-        *extra,
-    ]
+    batch = ("-s", f"NEWSBOT_INDEX_COMMIT_ITEMS={BATCH}")
+    return local_crawl_command(server.url, work / "index", work / feed, *batch, *extra)
 
 
 def complete_lines(feed: Path) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from newsbot.devserver import DEFAULT_ROOT, SampleSiteServer
+from newsbot.devserver import DEFAULT_ROOT, SampleSiteServer, local_crawl_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_FIELDS = ("headline", "authors", "section", "subsection", "language")
@@ -38,15 +38,7 @@ def newsbot(*args: str) -> subprocess.CompletedProcess[str]:
 def crawl(index: Path, feed: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], list]:
     """`scrapy crawl americas` against a fresh sample-site server; returns the server's log too."""
     with SampleSiteServer(port=0) as server:
-        command = [
-            sys.executable, "-m", "scrapy", "crawl", "americas",
-            "-s", f"NEWSBOT_SITE={server.url}",
-            "-s", f"NEWSBOT_INDEX_DIR={index}",
-            "-s", "DOWNLOAD_DELAY=0",
-            "-s", "AUTOTHROTTLE_ENABLED=False",
-            "-O", str(feed),
-            *extra,
-        ]  # fmt: skip
+        command = local_crawl_command(server.url, index, feed, *extra)
         proc = subprocess.run(
             command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
         )

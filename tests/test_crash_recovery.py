@@ -124,7 +124,8 @@ def test_sigkill_mid_crawl_then_restart(site_server, manifest, tmp_path: Path) -
     with open_searcher(index_dir, allow_empty=True) as searcher:
         for url in in_no_feed:  # committed by the killed run, before the restart began
             item = document_to_item(searcher.document(url=url))
-            assert item["crawled_at"] < crawl["started_at"]
+            # Both stamps are whole seconds, and a restart can begin in the second of the kill.
+            assert item["crawled_at"] <= crawl["started_at"]
 
 
 def test_a_second_crawl_on_the_same_index_waits_then_stops(

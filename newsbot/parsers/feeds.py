@@ -10,8 +10,7 @@ import gzip
 import io
 import zlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -35,9 +34,6 @@ class FeedEntry:
     summary: str | None
     published: str | None  # pubDate as ISO 8601
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class SitemapEntry:
@@ -46,9 +42,6 @@ class SitemapEntry:
     lastmod: str | None  # ISO 8601
     published: str | None  # news:publication_date, ISO 8601
     title: str | None  # news:title
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _iso(value: str | None) -> str | None:

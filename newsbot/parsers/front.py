@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -33,9 +32,6 @@ class FrontEntry:
     headline: str | None  # as shown on the front
     summary: str | None  # as shown on the front
     block: str  # where it was first seen: jsonld, highlights, stream, legacy-highlights, ...
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 _WS = re.compile(r"\s+")

@@ -10,6 +10,7 @@ from whoosh import index
 
 from newsbot.items import ArticleItem
 from newsbot.pipelines.index import IndexPipeline
+from newsbot.search.schema import open_writer
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import IndexBusy, read_crawl_state
 
@@ -104,7 +105,7 @@ def test_a_failed_commit_fails_its_items_and_the_next_one_stores_them(tmp_path: 
 
     async def crawl() -> None:
         pipeline.open_spider()
-        reindex = index.open_dir(str(tmp_path)).writer()  # e.g. `newsbot reindex` writing
+        reindex = open_writer(index.open_dir(str(tmp_path)))  # e.g. `newsbot reindex` writing
         try:
             with pytest.raises(IndexBusy, match="write lock"):
                 await pipeline.process_item(article(1))

@@ -12,7 +12,7 @@ from whoosh import index
 
 import newsbot.commands.search as search_command
 from newsbot.search.query import Filters, parse_query
-from newsbot.search.schema import item_to_document
+from newsbot.search.schema import item_to_document, open_writer
 from newsbot.search.searcher import open_searcher, search
 from newsbot.terminal import MATCH_END, MATCH_START
 
@@ -287,7 +287,7 @@ def test_filters_that_match_nothing_find_nothing(capsys, index_dir):
 def segmented_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The archive in two segments, one article deleted: document numbers with offsets."""
     directory = build_index(tmp_path_factory.mktemp("segments") / "index", ARTICLES[:4])
-    writer = index.open_dir(str(directory)).writer()
+    writer = open_writer(index.open_dir(str(directory)))
     for item in ARTICLES[4:]:
         writer.add_document(**item_to_document(item))
     writer.delete_by_term("url", ARTICLES[0]["url"])

@@ -14,7 +14,7 @@ from whoosh import index
 
 from newsbot.cli import main
 from newsbot.items import ARTICLE_FIELDS
-from newsbot.search.schema import SCHEMA, item_to_document
+from newsbot.search.schema import SCHEMA, item_to_document, open_writer
 
 
 def make_item(slug: str, headline: str, published: str, body: str, **fields: Any) -> dict[str, Any]:
@@ -112,7 +112,7 @@ ARTICLES: list[dict[str, Any]] = [
 
 def build_index(directory: Path, items: list[dict[str, Any]] | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    writer = index.create_in(str(directory), SCHEMA).writer()
+    writer = open_writer(index.create_in(str(directory), SCHEMA))
     for item in ARTICLES if items is None else items:
         writer.add_document(**item_to_document(item))
     writer.commit()

@@ -22,7 +22,7 @@ from whoosh import index, writing
 
 from newsbot.errors import NewsbotError, UsageError
 from newsbot.items import REQUIRED_FIELDS
-from newsbot.search.schema import SCHEMA, item_to_document, utc_naive
+from newsbot.search.schema import SCHEMA, item_to_document, open_writer, utc_naive
 from newsbot.terminal import Progress
 
 # Whoosh's in-memory posting buffer per writer process before it spills a sorted run to disk.
@@ -138,7 +138,7 @@ def reindex(
     try:
         # With several processes each writes its own segment and we keep them as they are:
         # merging them into one would redo most of the work the extra process saved.
-        writer = ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=procs > 1)
+        writer = open_writer(ix, procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=procs > 1)
     except index.LockError:
         raise NewsbotError(
             f"the index at {index_dir} is locked by another writer",

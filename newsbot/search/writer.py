@@ -26,7 +26,13 @@ from whoosh.util.filelock import try_for
 
 from newsbot.errors import NewsbotError
 from newsbot.search.history import History, record, utc_now_iso
-from newsbot.search.schema import SCHEMA, document_to_item, item_to_document, utc_naive
+from newsbot.search.schema import (
+    SCHEMA,
+    document_to_item,
+    item_to_document,
+    open_writer,
+    utc_naive,
+)
 
 CRAWL_LOCK_FILE = "newsbot-crawl.lock"
 CRAWL_STATE_FILE = "newsbot-crawl.json"
@@ -222,7 +228,7 @@ class ArchiveWriter:
         if not self._pending and not self._retired:
             return None
         try:
-            writer = self._index.writer(timeout=self.lock_timeout, delay=_LOCK_RETRY_SECONDS)
+            writer = open_writer(self._index, timeout=self.lock_timeout, delay=_LOCK_RETRY_SECONDS)
         except LockError as error:
             raise IndexBusy(
                 f"could not get the write lock on {self.index_dir} in {self.lock_timeout:g}s",

@@ -1,0 +1,213 @@
+"""CompactCodec must be a lossless stand-in for Whoosh's own codec: same hits, same scores."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+from whoosh import index
+from whoosh.fields import TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.qparser import MultifieldParser
+from whoosh.query import DateRange
+
+from newsbot.search.codec import (
+    CompactCodec,
+    CompactPositions,
+    narrowest_typecode,
+    pack_numbers,
+    unpack_numbers,
+)
+from newsbot.search.schema import SCHEMA, item_to_document, open_writer
+
+FIELDS = ["headline", "summary", "body", "byline", "caption"]
+# Few enough words that common ones appear in most documents, so their posting lists span many
+# 128-posting blocks, and rare ones appear in a handful.
+WORDS = [f"w{n}" for n in range(400)]
+
+
+def generated_items(count: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(WORDS))]
+    items = []
+    for number in range(count):
+        body_words = rng.choices(WORDS, weights, k=rng.randrange(20, 400))
+        items.append(
+            {
+                "url": f"https://www.nytimes.com/2017/0{1 + number % 9}/01/world/a{number}.html",
+                "headline": " ".join(rng.choices(WORDS, weights, k=6)),
+                "summary": " ".join(rng.choices(WORDS, weights, k=15)),
+                "body": " ".join(body_words),
+                "authors": [rng.choice(["Ana Pérez", "Bo Li", "Kim Ode"])],
+                "byline": None,
+                "captions": [{"text": " ".join(rng.choices(WORDS, k=5)), "credit": "Agence"}],
+                "section": rng.choice(["World", "Business"]),
+                "subsection": "Americas",
+                "published": f"2017-0{1 + number % 9}-01T12:00:00+00:00",
+                "word_count": len(body_words),
+            }
+        )
+    return items
+
+
+def whoosh_default_schema() -> Schema:
+    """SCHEMA as it was before CompactCodec: Whoosh's pickled Positions values."""
+    schema = copy.deepcopy(SCHEMA)
+    for _, field in schema.items():
+        if isinstance(field.format, CompactPositions):
+            field.format = Positions(field_boost=field.format.field_boost)
+    return schema
+
+
+def build(directory: Path, schema: Schema, items: list[dict], compact: bool) -> index.Index:
+    directory.mkdir()
+    ix = index.create_in(str(directory), schema)
+    writer = open_writer(ix) if compact else ix.writer()
+    for item in items:
+        writer.add_document(**item_to_document(item))
+    writer.commit()
+    return ix
+
+
+def queries(items: list[dict]) -> list[str]:
+    rng = random.Random(3)
+    texts = [rng.choice(WORDS[:20]), rng.choice(WORDS[300:]), "w0", "w1 w2", "w5 OR w399"]
+    texts += [" ".join(rng.sample(WORDS[:100], 2)) for _ in range(10)]
+    for item in rng.sample(items, 10):
+        words = item["body"].split()
+        start = rng.randrange(len(words) - 2)
+        texts.append('"' + " ".join(words[start : start + 3]) + '"')
+    texts += ['byline:"ana pérez"', "credit:agence", "headline:w3", "w1 NOT w2"]
+    return texts
+
+
+def results(ix: index.Index, text: str, date_filter: bool) -> tuple[int, list[tuple[str, float]]]:
+    query = MultifieldParser(FIELDS, ix.schema).parse(text)
+    allowed = DateRange("published", dt.datetime(2017, 3, 1), dt.datetime(2017, 6, 30))
+    with ix.searcher() as searcher:
+        hits = searcher.search(query, limit=25, filter=allowed if date_filter else None)
+        ranked = [(hit["url"], round(hit.score, 5)) for hit in hits]
+        return len(hits), ranked
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict]:
+    return generated_items(700)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, corpus: list[dict]) -> tuple:
+    base = tmp_path_factory.mktemp("codec")
+    default = build(base / "default", whoosh_default_schema(), corpus, compact=False)
+    compact = build(base / "compact", SCHEMA, corpus, compact=True)
+    return default, compact
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [[], [0], [255], [256], [65535], [65536], [2**32 - 1], [3, 0, 7, 300, 70000, 1]],
+)
+def test_numbers_round_trip_in_the_narrowest_array(numbers: list[int]) -> None:
+    typecode, data = pack_numbers(numbers)
+    assert typecode.decode() == narrowest_typecode(numbers)
+    unpacked, end = unpack_numbers(typecode, b"xx" + data + b"yy", len(numbers), 2)
+    assert list(unpacked) == numbers
+    assert end == 2 + len(data)
+
+
+@pytest.mark.parametrize("positions", [[0], [5, 6, 7], [0, 254, 255, 70_000], [100_000]])
+def test_positions_round_trip(positions: list[int]) -> None:
+    compact = CompactPositions(field_boost=2.0)
+    value = compact.encode(positions)
+    assert compact.decode_positions(value) == positions
+    assert compact.decode_frequency(value) == len(positions)
+    assert compact.decode_weight(value) == 2.0 * len(positions)
+
+
+def test_postings_take_well_under_half_the_space_of_whoosh_s_own(both: tuple) -> None:
+    def postings_bytes(ix: index.Index) -> int:
+        (segment,) = ix._segments()
+        files = segment.open_compound_file(ix.storage)
+        return sum(files.file_length(name) for name in files.list() if name.endswith(".pst"))
+
+    default, compact = both
+    assert postings_bytes(compact) < 0.45 * postings_bytes(default)
+
+
+def test_every_query_finds_the_same_hits_with_the_same_scores(
+    both: tuple, corpus: list[dict]
+) -> None:
+    default, compact = both
+    for text in queries(corpus):
+        for date_filter in (False, True):
+            expected = results(default, text, date_filter)
+            assert results(compact, text, date_filter) == expected, text
+    # The comparison means something only if the queries hit, phrases and filters included.
+    phrases = [text for text in queries(corpus) if text.startswith('"')]
+    assert len(phrases) == 10
+    assert all(results(compact, text, False)[0] > 0 for text in phrases)
+    assert 0 < results(compact, "w1", True)[0] < results(compact, "w1", False)[0]
+
+
+def test_field_lengths_and_weights_survive_for_every_posting(both: tuple) -> None:
+    default, compact = both
+    with default.reader() as old, compact.reader() as new:
+        for fieldname in ("headline", "body", "authors", "section", "url"):
+            terms = list(old.lexicon(fieldname))
+            assert terms == list(new.lexicon(fieldname))
+            for term in terms[:: max(1, len(terms) // 40)]:
+                before = old.postings(fieldname, term)
+                after = new.postings(fieldname, term)
+                assert list(after.items_as("weight")) == list(before.items_as("weight"))
+                if old.schema[fieldname].format.supports("positions"):
+                    assert list(after.items_as("positions")) == list(before.items_as("positions"))
+
+
+def test_an_index_written_by_whoosh_s_codec_takes_compact_segments_and_merges(
+    tmp_path: Path, corpus: list[dict]
+) -> None:
+    """Indexes built before CompactCodec keep working: new batches, then an optimize."""
+
+    def grown(name: str, compact: bool) -> index.Index:
+        ix = build(tmp_path / name, whoosh_default_schema(), corpus[:300], compact=False)
+        writer = open_writer(ix) if compact else ix.writer()
+        for item in corpus[300:]:
+            writer.add_document(**item_to_document(item))
+        writer.commit(merge=False)
+        return ix
+
+    # The reference goes through the same merge: Whoosh totals merged field lengths from their
+    # one-byte approximations, so a merged index scores a little differently from a fresh one.
+    reference, mixed = grown("reference", compact=False), grown("mixed", compact=True)
+    assert isinstance(mixed._segments()[1].codec(), CompactCodec)
+    for text in queries(corpus):
+        assert results(mixed, text, False) == results(reference, text, False), text
+    reference.writer().commit(optimize=True)
+    open_writer(mixed).commit(optimize=True)
+    (merged,) = mixed._segments()
+    assert isinstance(merged.codec(), CompactCodec)
+    for text in queries(corpus):
+        assert results(mixed, text, False) == results(reference, text, False), text
+
+
+def test_fractional_weights_are_kept_exactly(tmp_path: Path) -> None:
+    """Whoosh's Positions values go in as opaque bytes with float weights; ours are derived."""
+    schema = Schema(plain=TEXT(field_boost=1.5), compact=TEXT())
+    schema["compact"].format = CompactPositions(field_boost=1.5)
+    ix = index.create_in(str(tmp_path), schema)
+    writer = open_writer(ix)
+    for number in range(300):
+        text = f"alpha {'beta ' * (number % 3)}"
+        writer.add_document(plain=text, compact=text)
+    writer.commit()
+    with ix.reader() as reader:
+        for fieldname in ("plain", "compact"):
+            postings = reader.postings(fieldname, "beta")
+            weights = [weight for _, weight in postings.items_as("weight")]
+            assert sorted(set(weights)) == [1.5, 3.0]
+            assert len(weights) == 200
+            positions = reader.postings(fieldname, "beta").items_as("positions")
+            assert {tuple(p) for _, p in positions} == {(1,), (1, 2)}

@@ -11,18 +11,19 @@ import json
 from typing import Any
 
 from whoosh import index
-from whoosh.analysis import Analyzer, StandardAnalyzer, StemmingAnalyzer
+from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import IndexWriter
 
+from newsbot.search.analysis import FastStandardAnalyzer, FastStemmingAnalyzer
 from newsbot.search.codec import CompactCodec, CompactPositions
 
-_STEM = StemmingAnalyzer()
+_STEM = FastStemmingAnalyzer()
 
 
 def _text(analyzer: Analyzer | None = None, field_boost: float = 1.0) -> TEXT:
     """A phrase-searchable text field whose positions CompactCodec stores compactly."""
-    field = TEXT(analyzer=analyzer or StandardAnalyzer(), field_boost=field_boost)
+    field = TEXT(analyzer=analyzer or FastStandardAnalyzer(), field_boost=field_boost)
     field.format = CompactPositions(field_boost=field_boost)
     return field
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, chain, pairwise
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.formats import Positions
+from whoosh.matching import ReadTooFar
 from whoosh.system import emptybytes
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import delta_encode
@@ -231,6 +233,22 @@ class CompactLeafMatcher(W3LeafMatcher):
             lengths, _ = unpack_numbers(lengths_code, data, count, at)
         # Weights are made floats only when asked for: counting matches needs just the ids.
         self._data = (ids, weights, lengths)
+
+    def skip_to(self, targetid: int) -> None:
+        # Whoosh steps through a block one posting (three method calls) at a time; in a search
+        # pairing a rare word with a common one that stepping was most of the time.
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            while self.is_active() and targetid > self._maxid:
+                self._next_block()
+            if not self.is_active():
+                return
+        if self._ids is None:
+            self._read_ids()
+        self._i = bisect_left(self._ids, targetid, self._i)
 
     def _read_ids(self) -> None:
         if self._data is None:

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from test_search_fixtures import WORDS, generated_items
 from whoosh import index
 from whoosh.fields import TEXT, Schema
 from whoosh.formats import Positions
@@ -24,33 +25,6 @@ from newsbot.search.codec import (
 from newsbot.search.schema import SCHEMA, item_to_document, open_writer
 
 FIELDS = ["headline", "summary", "body", "byline", "caption"]
-# Few enough words that common ones appear in most documents, so their posting lists span many
-# 128-posting blocks, and rare ones appear in a handful.
-WORDS = [f"w{n}" for n in range(400)]
-
-
-def generated_items(count: int, seed: int = 7) -> list[dict]:
-    rng = random.Random(seed)
-    weights = [1 / (rank + 1) for rank in range(len(WORDS))]
-    items = []
-    for number in range(count):
-        body_words = rng.choices(WORDS, weights, k=rng.randrange(20, 400))
-        items.append(
-            {
-                "url": f"https://www.nytimes.com/2017/0{1 + number % 9}/01/world/a{number}.html",
-                "headline": " ".join(rng.choices(WORDS, weights, k=6)),
-                "summary": " ".join(rng.choices(WORDS, weights, k=15)),
-                "body": " ".join(body_words),
-                "authors": [rng.choice(["Ana Pérez", "Bo Li", "Kim Ode"])],
-                "byline": None,
-                "captions": [{"text": " ".join(rng.choices(WORDS, k=5)), "credit": "Agence"}],
-                "section": rng.choice(["World", "Business"]),
-                "subsection": "Americas",
-                "published": f"2017-0{1 + number % 9}-01T12:00:00+00:00",
-                "word_count": len(body_words),
-            }
-        )
-    return items
 
 
 def whoosh_default_schema() -> Schema:

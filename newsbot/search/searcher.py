@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import re
 from collections import Counter
@@ -17,12 +18,15 @@ from whoosh import query as wq
 from whoosh.searching import Hit, Results, Searcher
 
 from newsbot.errors import NewsbotError, UsageError
+from newsbot.search import whoosh_fixes
 from newsbot.search.query import Filters, parse_query
 from newsbot.search.schema import SCHEMA, document_to_item
 from newsbot.terminal import MATCH_END, MATCH_START, clean
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
+
+whoosh_fixes.apply()
 
 BUILD_HINT = "run `scrapy crawl americas` first, or `newsbot reindex FEED.jsonl --index DIR`"
 # A query "finds little" below this many hits; only then is a spelling suggestion worth a look.
@@ -205,8 +209,7 @@ def filter_docs(searcher: Searcher, q: wq.Query | None) -> set[int] | None:
     if isinstance(q, wq.Term | wq.TermRange):
         docs: set[int] = set()
         for fieldname, text in q.expanded_terms(reader):
-            if (fieldname, text) in reader:
-                docs.update(reader.postings(fieldname, text).all_ids())
+            docs |= _posting_ids(searcher, fieldname, text)
         return docs
     return set(searcher.docs_for_query(q))
 
@@ -239,52 +242,145 @@ def _count(searcher: Searcher, q: wq.Query, allowed: set[int] | None) -> int:
     """How many documents match `q` (within `allowed`), without scoring any of them.
 
     After a top-k search that skipped blocks, Whoosh counts by walking the whole query matcher
-    again, document by document. Whole posting lists read into sets, combined with set
-    operations, give the same number several times faster.
+    again, document by document. Set operations on whole posting lists give the same number
+    several times faster, and narrowing each step by the documents still possible skips most of
+    the reading a common word would cost.
     """
-    docs = _match_set(searcher, q)
-    return len(docs & allowed) if allowed is not None else len(docs)
+    return len(_match_set(searcher, q, allowed))
 
 
-def _match_set(searcher: Searcher, q: wq.Query) -> set[int]:
-    """The (global) document numbers `q` matches, deleted documents excluded."""
+def _match_set(searcher: Searcher, q: wq.Query, within: set[int] | None = None) -> set[int]:
+    """The (global) document numbers `q` matches, deleted documents excluded, and only those in
+    `within` when it is given."""
     if isinstance(q, wq.Term):
-        return _posting_ids(searcher, q.fieldname, q.text)
+        return _posting_ids(searcher, q.fieldname, q.text, within)
+    reader = searcher.reader()
     if isinstance(q, wq.Or) and not q.minmatch:
-        return set().union(*(_match_set(searcher, sub) for sub in q.subqueries))
+        docs: set[int] = set()
+        undecided = within
+        # Largest first: once the documents in question are all matched, the rest can be skipped.
+        for sub in sorted(q.subqueries, key=lambda sub: -sub.estimate_size(reader)):
+            found = _match_set(searcher, sub, undecided)
+            docs |= found
+            if undecided is not None:
+                undecided = undecided - found
+                if not undecided:
+                    break
+        return docs
     if isinstance(q, wq.And):
         positive = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
         if positive:
-            docs = set.intersection(*(_match_set(searcher, sub) for sub in positive))
+            # Smallest first, so a common word is only checked against the few documents left.
+            docs = within
+            for sub in sorted(positive, key=lambda sub: sub.estimate_size(reader)):
+                docs = _match_set(searcher, sub, docs)
+                if not docs:
+                    return set()
             for sub in q.subqueries:
                 if isinstance(sub, wq.Not) and docs:
-                    docs -= _match_set(searcher, sub.query)
+                    docs -= _match_set(searcher, sub.query, docs)
             return docs
     if isinstance(q, wq.AndNot):
-        return _match_set(searcher, q.a) - _match_set(searcher, q.b)
+        docs = _match_set(searcher, q.a, within)
+        return docs - _match_set(searcher, q.b, docs) if docs else docs
     if isinstance(q, wq.AndMaybe):
-        return _match_set(searcher, q.a)
-    return set(searcher.docs_for_query(q))
+        return _match_set(searcher, q.a, within)
+    docs = set(searcher.docs_for_query(q))
+    return docs if within is None else docs & within
 
 
-def _posting_ids(searcher: Searcher, fieldname: str, text: Any) -> set[int]:
+# Checking a document against a posting list by skipping to it costs about as much as reading
+# this many postings in whole blocks.
+_SKIP_COST_IN_POSTINGS = 30
+
+
+def _posting_ids(
+    searcher: Searcher, fieldname: str, text: Any, within: set[int] | None = None
+) -> set[int]:
+    """The global document numbers in the posting list of a term (only those in `within`)."""
     docs: set[int] = set()
     for reader, offset in searcher.reader().leaf_readers():
         if (fieldname, text) not in reader:
             continue
-        postings = reader.postings(fieldname, text)
-        if hasattr(postings, "_read_ids"):
-            # Private but stable across the 2.7 forks: whole blocks of ids instead of one
-            # method call per posting (a FilterMatcher over deleted documents has no blocks).
-            ids: list[int] = []
-            while postings.is_active():
-                postings._read_ids()
-                ids.extend(postings._ids)
-                postings._next_block()
+        count = reader.doc_count_all()
+        frequency = reader.doc_frequency(fieldname, text)
+        if frequency == count and not reader.has_deletions():
+            # The word is in every document of the segment: nothing to read.
+            if within is None:
+                docs.update(range(offset, offset + count))
+            else:
+                docs.update(d for d in within if offset <= d < offset + count)
+        elif within is not None and len(within) * _SKIP_COST_IN_POSTINGS < frequency:
+            candidates = sorted(d - offset for d in within if offset <= d < offset + count)
+            found = _skip_through(reader.postings(fieldname, text), candidates)
+            docs.update(map(offset.__add__, found))
         else:
-            ids = list(postings.all_ids())
-        docs.update(ids if not offset else (docnum + offset for docnum in ids))
+            ids = map(offset.__add__, _whole_posting_list(reader.postings(fieldname, text)))
+            docs.update(ids if within is None else within.intersection(ids))
     return docs
+
+
+def _skip_through(postings: Any, candidates: list[int]) -> list[int]:
+    """Those of the sorted `candidates` that the posting list has."""
+    found = []
+    for docnum in candidates:
+        postings.skip_to(docnum)
+        if not postings.is_active():
+            break
+        if postings.id() == docnum:
+            found.append(docnum)
+    return found
+
+
+def _whole_posting_list(postings: Any) -> list[int]:
+    if not hasattr(postings, "_read_ids"):
+        # A FilterMatcher over deleted documents has no blocks to read.
+        return list(postings.all_ids())
+    # Private but stable across the 2.7 forks: whole blocks of ids instead of one method call
+    # per posting.
+    ids: list[int] = []
+    while postings.is_active():
+        postings._read_ids()
+        ids.extend(postings._ids)
+        postings._next_block()
+    return ids
+
+
+# Below this many matches, scoring each match beat Whoosh's top-k search on 100,000 articles.
+SCORE_EACH_UP_TO = 1500
+
+
+def _only_words(q: wq.Query) -> bool:
+    """Whether `q` is single words joined by AND, OR and NOT: what _match_set reads cheaply."""
+    if isinstance(q, wq.Term):
+        return True
+    if isinstance(q, wq.Or) and q.minmatch:
+        return False
+    if isinstance(q, wq.And | wq.Or | wq.Not | wq.AndNot | wq.AndMaybe):
+        return all(_only_words(sub) for sub in q.children())
+    return False
+
+
+def _score_each(searcher: Searcher, q: wq.Query, docs: set[int], k: int) -> list[tuple[float, int]]:
+    """The `k` best (score, docnum) of `docs`, all of which match `q`, best first.
+
+    Scores come from the query's own matcher, moved to each document, so they are exactly the
+    scores Whoosh's search gives; ties go to the lower document number, as in Whoosh.
+    """
+    scored: list[tuple[float, int]] = []
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        local = sorted(docnum - offset for docnum in docs if offset <= docnum < end)
+        if not local:
+            continue
+        matcher = q.matcher(sub, sub.context(needs_current=True))
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                scored.append((matcher.score(), docnum + offset))
+    return heapq.nsmallest(k, scored, key=lambda pair: (-pair[0], pair[1]))
 
 
 def _sorted_by(sort: Sort) -> dict[str, Any]:
@@ -410,22 +506,33 @@ def search(
             "author": sorting.FieldFacet("authors", allow_overlap=True, maptype=sorting.Count),
         }
     offset = (page - 1) * limit
-    # No terms=True: recording the matched terms of every match defeats Whoosh's block-max
-    # skipping for the top hits; _matched_fields finds them for the shown hits only.
-    results = searcher.search(
-        q, filter=allowed, limit=offset + limit, groupedby=groupedby, **_sorted_by(sort)
-    )
-    results.highlighter = _highlighter()
-    # A relevance top-k skips blocks that cannot make the page, so it does not know the total,
-    # and len(results) would walk every match again one by one (has_exact_length() cannot
-    # tell: it asks the matcher left over after the search). Sorting and facets visit them all.
-    # A top-k that never filled up skipped nothing: every match is in it (phrases, rare words).
-    if sort != "relevance" or facets:
-        total = len(results)
-    elif results.scored_length() < offset + limit:
-        total = results.scored_length()
+    if sort == "relevance" and not facets and _only_words(q):
+        # Finding the matching set first is cheap for words joined by AND, OR and NOT, and it
+        # gives the exact total. A small set is faster to score one document at a time than
+        # Whoosh's top-k search, which walks through every candidate of the rarest word.
+        matching = _match_set(searcher, q, allowed)
+        total = len(matching)
+        if total <= SCORE_EACH_UP_TO:
+            top = _score_each(searcher, q, matching, offset + limit)
+            results = Results(searcher, q, top, docset=matching)
+        else:
+            results = searcher.search(q, filter=allowed, limit=offset + limit)
     else:
-        total = _count(searcher, q, allowed)
+        # No terms=True: recording the matched terms of every match defeats Whoosh's block-max
+        # skipping for the top hits; _matched_fields finds them for the shown hits only.
+        results = searcher.search(
+            q, filter=allowed, limit=offset + limit, groupedby=groupedby, **_sorted_by(sort)
+        )
+        # A relevance top-k skips blocks that cannot make the page, so it does not know the
+        # total, and len(results) would walk every match again one by one. Sorting and facets
+        # visit them all. A top-k that never filled up skipped nothing: every match is in it.
+        if sort != "relevance" or facets:
+            total = len(results)
+        elif results.scored_length() < offset + limit:
+            total = results.scored_length()
+        else:
+            total = _count(searcher, q, allowed)
+    results.highlighter = _highlighter()
     pattern = _stem_pattern(q)
     shown = results[offset : offset + limit]
     matched = _matched_fields(searcher, q, [hit.docnum for hit in shown])

@@ -232,14 +232,12 @@ class FastStandardAnalyzer(Analyzer):
             # RegexTokenizer records the untokenized value as the original whether asked or not.
             spans: Iterable[tuple[str, int, int]] = ((value, 0, len(value)),)
             return self._spans(spans, token, cache, True, start_pos, start_char)
-        if chars or keeporiginal or self._findall is None:
-            spans = ((m.group(), m.start(), m.end()) for m in self._finditer(value))
-            return self._spans(spans, token, cache, keeporiginal, start_pos, start_char)
-        # The generators do the matching themselves, so as in Whoosh no work is done until the
-        # first token is asked for.
-        if positions and removestops:
+        if positions and removestops and not (chars or keeporiginal or self._findall is None):
+            # The generator does the matching itself, so as in Whoosh no work is done until
+            # the first token is asked for.
             return self._indexing(self._findall, value, token, cache, start_pos)
-        return self._words(self._findall, value, token, cache, start_pos)
+        spans = ((m.group(), m.start(), m.end()) for m in self._finditer(value))
+        return self._spans(spans, token, cache, keeporiginal, start_pos, start_char)
 
     @staticmethod
     def _indexing(
@@ -270,31 +268,6 @@ class FastStandardAnalyzer(Analyzer):
             t.boost = 1.0
             t.stopped = False
             t.pos = pos
-            yield t
-
-    @staticmethod
-    def _words(
-        findall: Callable[[str], list[str]], value: str, t: Token, cache: _WordCache, start_pos: int
-    ) -> Iterator[Token]:
-        positions = t.positions
-        removestops = t.removestops
-        kept = None
-        for raw, word in enumerate(findall(value), start_pos):
-            text = cache[word]
-            t.boost = 1.0
-            if text is None:
-                if removestops:
-                    continue
-                t.text = word.lower()
-                t.stopped = True
-                if positions:
-                    t.pos = raw
-            else:
-                t.text = text
-                t.stopped = False
-                if positions:
-                    kept = raw if kept is None else kept + 1
-                    t.pos = kept
             yield t
 
     @staticmethod

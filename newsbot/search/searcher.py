@@ -7,7 +7,7 @@ import heapq
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from whoosh import highlight, index, sorting
 from whoosh import query as wq
+from whoosh.matching import Matcher
 from whoosh.searching import Hit, Results, Searcher
 
 from newsbot.errors import NewsbotError, UsageError
@@ -214,15 +215,11 @@ def filter_docs(searcher: Searcher, q: wq.Query | None) -> set[int] | None:
     return set(searcher.docs_for_query(q))
 
 
-def _matched_fields(searcher: Searcher, q: wq.Query, docnums: list[int]) -> dict[int, set[str]]:
-    """The index fields in which `q` matched each of `docnums` (the hits shown).
-
-    The query's matcher is moved to each document in turn and asked which of its term matchers
-    are on it, which is what `terms=True` records, but for ten documents rather than for every
-    match. Wildcards and phrases are handled as the search handles them.
-    """
-    matched: dict[int, set[str]] = {docnum: set() for docnum in docnums}
-    wanted = sorted(matched)
+def _matcher_on_each(
+    searcher: Searcher, q: wq.Query, docnums: Iterable[int]
+) -> Iterator[tuple[int, Matcher]]:
+    """(docnum, the query's matcher moved onto it) for each of `docnums` that `q` matches."""
+    wanted = sorted(docnums)
     for sub, offset in searcher.leaf_searchers():
         end = offset + sub.doc_count_all()
         local = [docnum - offset for docnum in wanted if offset <= docnum < end]
@@ -234,7 +231,19 @@ def _matched_fields(searcher: Searcher, q: wq.Query, docnums: list[int]) -> dict
                 break
             matcher.skip_to(docnum)
             if matcher.is_active() and matcher.id() == docnum:
-                matched[docnum + offset].update(name for name, _ in matcher.matching_terms())
+                yield docnum + offset, matcher
+
+
+def _matched_fields(searcher: Searcher, q: wq.Query, docnums: list[int]) -> dict[int, set[str]]:
+    """The index fields in which `q` matched each of `docnums` (the hits shown).
+
+    The query's matcher is moved to each document in turn and asked which of its term matchers
+    are on it, which is what `terms=True` records, but for ten documents rather than for every
+    match. Wildcards and phrases are handled as the search handles them.
+    """
+    matched: dict[int, set[str]] = {docnum: set() for docnum in docnums}
+    for docnum, matcher in _matcher_on_each(searcher, q, matched):
+        matched[docnum].update(name for name, _ in matcher.matching_terms())
     return matched
 
 
@@ -367,19 +376,7 @@ def _score_each(searcher: Searcher, q: wq.Query, docs: set[int], k: int) -> list
     Scores come from the query's own matcher, moved to each document, so they are exactly the
     scores Whoosh's search gives; ties go to the lower document number, as in Whoosh.
     """
-    scored: list[tuple[float, int]] = []
-    for sub, offset in searcher.leaf_searchers():
-        end = offset + sub.doc_count_all()
-        local = sorted(docnum - offset for docnum in docs if offset <= docnum < end)
-        if not local:
-            continue
-        matcher = q.matcher(sub, sub.context(needs_current=True))
-        for docnum in local:
-            if not matcher.is_active():
-                break
-            matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                scored.append((matcher.score(), docnum + offset))
+    scored = [(matcher.score(), docnum) for docnum, matcher in _matcher_on_each(searcher, q, docs)]
     return heapq.nsmallest(k, scored, key=lambda pair: (-pair[0], pair[1]))
 
 

@@ -92,7 +92,10 @@ def test_numbers_round_trip_in_the_narrowest_array(numbers: list[int]) -> None:
     assert end == 2 + len(data)
 
 
-@pytest.mark.parametrize("positions", [[0], [5, 6, 7], [0, 254, 255, 70_000], [100_000]])
+@pytest.mark.parametrize(
+    "positions",
+    [[0], [255], [256], [65535], [65536], [5, 6, 7], [0, 254, 255, 70_000], [100_000]],
+)
 def test_positions_round_trip(positions: list[int]) -> None:
     compact = CompactPositions(field_boost=2.0)
     value = compact.encode(positions)

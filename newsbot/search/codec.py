@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate, chain, pairwise
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.formats import Positions
 from whoosh.matching import ReadTooFar
 from whoosh.system import emptybytes
@@ -108,10 +108,21 @@ def unpack_numbers(typecode: bytes, data: bytes, count: int, at: int) -> tuple[a
     return numbers, end
 
 
+# Most postings are a word's only occurrence in a field.
+_ONE_SMALL_POSITION = [b"B" + bytes([position]) for position in range(256)]
+_NATIVE_SHORT = struct.Struct("=H")  # array("H") is in native byte order
+
+
 class CompactPositions(Positions):
     """Positions (for phrase search) as a typecode byte and an array of position gaps."""
 
     def encode(self, poslist: Sequence[int]) -> bytes:
+        if len(poslist) == 1:
+            position = poslist[0]
+            if position < 256:
+                return _ONE_SMALL_POSITION[position]
+            if position < 65536:
+                return b"H" + _NATIVE_SHORT.pack(position)
         gaps = [poslist[0], *(b - a for a, b in pairwise(poslist))]
         typecode = narrowest_typecode(gaps)
         return typecode.encode() + array(typecode, gaps).tobytes()
@@ -290,9 +301,38 @@ class CompactLeafMatcher(W3LeafMatcher):
         self._values = tuple(values_code + gaps[a:b].tobytes() for a, b in pairwise(offsets))
 
 
+class _FieldLengths:
+    """A segment's field lengths read whole, one column at a time.
+
+    Writing a segment asks for the field length of every posting's document (for the block
+    statistics), and Whoosh answers each from the length column on disk: 6 of 37 seconds of
+    a profiled 3,000-article reindex.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._lengths: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            count = self._reader.doc_count_all()
+            lengths = [self._reader.doc_field_length(d, fieldname, default) for d in range(count)]
+            self._lengths[fieldname] = lengths
+        return lengths[docnum] if docnum < len(lengths) else default
+
+
+class CompactFieldWriter(W3FieldWriter):
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        super().add_postings(schema, _FieldLengths(lengths) if lengths else None, items)
+
+
 class CompactCodec(W3Codec):
     def __init__(self) -> None:
         super().__init__(compression=ZLIB_LEVEL)
+
+    def field_writer(self, storage: Any, segment: Any) -> CompactFieldWriter:
+        return CompactFieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> CompactPostingsWriter:
         if byteids:

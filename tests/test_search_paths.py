@@ -81,6 +81,7 @@ def test_words_and_operators_find_what_whoosh_finds(
     index_dir: Path, score_each_up_to: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(searcher_module, "SCORE_EACH_UP_TO", score_each_up_to)
+    monkeypatch.setattr(searcher_module, "SCORE_EACH_UP_TO_WITH_AND", score_each_up_to)
     with open_searcher(index_dir) as searcher:
         for filters in FILTERS:
             for text in queries():

@@ -8,7 +8,7 @@ import json
 import pytest
 from test_search_fixtures import ARTICLES, build_index, cli, json_lines, make_item, write_feed
 
-from newsbot.search.reindex import reindex
+from newsbot.search.reindex import reindex, writer_limit_mb
 from newsbot.search.searcher import open_searcher
 from newsbot.terminal import Progress
 
@@ -131,3 +131,11 @@ def test_index_path_that_is_a_file(capsys, tmp_path):
     blocker.write_text("", encoding="utf-8")
     code, _, err = cli(capsys, "reindex", str(feed), "--index", str(blocker / "ix"))
     assert code == 1 and "cannot create the index" in err
+
+
+@pytest.mark.parametrize(
+    ("procs", "memory_gib", "expected_mb"),
+    [(2, 24, 3072), (1, 24, 4096), (2, 64, 4096), (2, 1, 256), (4, 8, 512)],
+)
+def test_writer_buffers_share_a_quarter_of_memory_within_bounds(procs, memory_gib, expected_mb):
+    assert writer_limit_mb(procs, memory_gib * 2**30) == expected_mb

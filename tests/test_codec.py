@@ -11,6 +11,7 @@ import pytest
 from test_search_fixtures import WORDS, generated_items
 from whoosh import index
 from whoosh.fields import TEXT, Schema
+from whoosh.filedb.structfile import BufferFile
 from whoosh.formats import Positions
 from whoosh.qparser import MultifieldParser
 from whoosh.query import DateRange
@@ -188,3 +189,18 @@ def test_fractional_weights_are_kept_exactly(tmp_path: Path) -> None:
             assert len(weights) == 200
             positions = reader.postings(fieldname, "beta").items_as("positions")
             assert {tuple(p) for _, p in positions} == {(1,), (1, 2)}
+
+
+def test_searching_does_not_copy_the_postings_into_memory(both: tuple) -> None:
+    """Whoosh copied every posting file into a BytesIO on opening (see whoosh_fixes)."""
+    _, compact = both
+    with compact.searcher() as searcher:
+        assert len(searcher.search(MultifieldParser(FIELDS, compact.schema).parse("w1 w2"))) > 0
+        (reader,) = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+        postings = reader._terms._postfile
+        assert isinstance(postings, BufferFile)
+        assert postings._stream is None
+    stream = BufferFile(memoryview(b"\x00\x00\x00\x07rest"))
+    assert stream.read_int() == 7
+    assert stream.read() == b"rest"
+    stream.close()

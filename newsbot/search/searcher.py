@@ -19,15 +19,12 @@ from whoosh.matching import Matcher
 from whoosh.searching import Hit, Results, Searcher
 
 from newsbot.errors import NewsbotError, UsageError
-from newsbot.search import whoosh_fixes
 from newsbot.search.query import Filters, parse_query
 from newsbot.search.schema import SCHEMA, document_to_item
 from newsbot.terminal import MATCH_END, MATCH_START, clean
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
-
-whoosh_fixes.apply()
 
 BUILD_HINT = "run `scrapy crawl americas` first, or `newsbot reindex FEED.jsonl --index DIR`"
 # A query "finds little" below this many hits; only then is a spelling suggestion worth a look.

@@ -1,4 +1,13 @@
-"""Two corrections to Whoosh's matchers; newsbot.search.searcher applies them on import.
+"""Corrections to Whoosh, applied when newsbot.search is imported.
+
+Opening an index copied every posting and term file whole into memory: Whoosh wraps each
+memory-mapped part of a compound segment in a BytesIO, which copies it, though reading postings
+only ever slices the map. The BytesIO is now made only if something reads the file as a
+stream (the term dictionary's header still is). Opening 100,000 articles' index and running
+one search took 395 ms and 648 MB of memory, and now takes 280 ms and 187 MB; the copy grew
+with the archive.
+
+The rest are two corrections to Whoosh's matchers.
 
 To find the top hits without scoring every match, Whoosh rewrites the query's matcher as the
 page fills up, dropping parts that can no longer lift a document onto the page. Two bugs in
@@ -20,6 +29,10 @@ keeps checking. The pin on whoosh-reloaded is exact, so these stay in step with 
 
 from __future__ import annotations
 
+from io import BytesIO
+from typing import Any
+
+from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import ReadTooFar, binary, wrappers
 
 
@@ -37,7 +50,37 @@ def _inverse_quality(self: wrappers.InverseMatcher) -> float:
     return self._weight
 
 
+def _buffer_file_init(
+    self: BufferFile, buf: Any, name: str | None = None, onclose: Any = None
+) -> None:
+    self._buf = buf
+    self._name = name
+    self._stream = None
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+def _buffer_file_stream(self: BufferFile) -> BytesIO:
+    if self._stream is None:
+        self._stream = BytesIO(self._buf)
+    return self._stream
+
+
+def _buffer_file_close(self: BufferFile) -> None:
+    if self.is_closed:
+        raise ValueError("This file is already closed")
+    if self.onclose:
+        self.onclose(self)
+    if self._stream is not None:
+        self._stream.close()
+    self.is_closed = True
+
+
 def apply() -> None:
+    BufferFile.__init__ = _buffer_file_init
+    BufferFile.file = property(_buffer_file_stream)
+    BufferFile.close = _buffer_file_close
     binary.AndMaybeMatcher.skip_to = _and_maybe_skip_to
     wrappers.InverseMatcher.max_quality = _inverse_quality
     wrappers.InverseMatcher.block_quality = _inverse_quality

@@ -24,6 +24,7 @@ from newsbot.search.codec import (
     unpack_numbers,
 )
 from newsbot.search.schema import SCHEMA, item_to_document, open_writer
+from newsbot.search.whoosh_fixes import BufferStream
 
 FIELDS = ["headline", "summary", "body", "byline", "caption"]
 
@@ -200,7 +201,12 @@ def test_searching_does_not_copy_the_postings_into_memory(both: tuple) -> None:
         postings = reader._terms._postfile
         assert isinstance(postings, BufferFile)
         assert postings._stream is None
-    stream = BufferFile(memoryview(b"\x00\x00\x00\x07rest"))
+        # The term dictionary is read as a stream, over the map rather than a copy of it.
+        assert isinstance(reader._terms._tindex.dbfile._stream, BufferStream)
+    stream = BufferFile(memoryview(b"\x00\x00\x00\x07rest\nmore"))
     assert stream.read_int() == 7
-    assert stream.read() == b"rest"
+    assert stream.readline() == b"rest\n"
+    assert stream.tell() == 9
+    stream.seek(-4, 2)
+    assert stream.read() == b"more"
     stream.close()

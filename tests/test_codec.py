@@ -23,7 +23,9 @@ from newsbot.search.codec import (
     pack_numbers,
     unpack_numbers,
 )
+from newsbot.search.query import Filters
 from newsbot.search.schema import SCHEMA, item_to_document, open_writer
+from newsbot.search.searcher import search
 from newsbot.search.whoosh_fixes import BufferStream
 
 FIELDS = ["headline", "summary", "body", "byline", "caption"]
@@ -210,3 +212,19 @@ def test_searching_does_not_copy_the_postings_into_memory(both: tuple) -> None:
     stream.seek(-4, 2)
     assert stream.read() == b"more"
     stream.close()
+
+
+def test_newsbot_search_reads_an_index_from_before_compact_codec(both: tuple) -> None:
+    """Archives built by earlier newsbot versions (Whoosh's codec) search as before."""
+    default, compact = both
+    texts = ["w1", "w1 w2", "w5 OR w300", "w0 NOT w3", '"w0 w1"', "w1*", "headline:w4 w9"]
+    dated = Filters(since=dt.date(2017, 3, 1), until=dt.date(2017, 5, 31))
+    with default.searcher() as old, compact.searcher() as new:
+        for text in texts:
+            for filters in (Filters(), dated):
+                before = search(old, text, filters, limit=10)
+                after = search(new, text, filters, limit=10)
+                assert before.total == after.total > 0, text
+                assert [(h.url, h.score) for h in before.hits] == [
+                    (h.url, h.score) for h in after.hits
+                ], text

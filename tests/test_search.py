@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -321,3 +323,15 @@ def test_matched_fields_and_total_agree_with_whoosh_recording_every_match(
                 for hit in result.hits:
                     assert hit.matched_fields == expected[hit.url], hit.url
                     assert hit.matched_fields
+
+
+def test_the_command_line_starts_without_loading_scrapy(index_dir):
+    """Scrapy takes ~0.2 s to import, more than a search of 100,000 articles."""
+    code = (
+        "import sys; from newsbot.cli import main; "
+        f"main(['search', 'wall', '--index', {str(index_dir)!r}]); "
+        "sys.exit('scrapy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "wall" in done.stdout.lower()

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from newsbot.errors import UsageError
-from newsbot.parsers import ParseError, parse_article
 
 NAME = "extract"
 HELP = "extract articles from saved HTML pages, one JSON line per page (in input order)"
@@ -36,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _extract(path: Path, url: str | None) -> dict[str, object]:
     """The item as a dict, or `{"source", "error"}` when the page cannot be used."""
+    # Imported here, not above: the parsers load Scrapy, ~0.2 s that every other newsbot
+    # command would pay at start-up.
+    from newsbot.parsers import ParseError, parse_article
+
     try:
         page = path.read_bytes()
     except OSError as error:

@@ -6,10 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsbot.cli import add_index_argument, resolve_index
-from newsbot.search.reindex import BadLine, reindex
 from newsbot.terminal import Progress, clean
+
+if TYPE_CHECKING:
+    from newsbot.search.reindex import BadLine
 
 NAME = "reindex"
 HELP = "rebuild the index from JSON Lines feeds; later lines win for a repeated url"
@@ -33,6 +36,10 @@ def _report_bad(bad: BadLine) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not above: it loads the item contract and with it Scrapy, ~0.2 s that
+    # every other newsbot command would pay at start-up.
+    from newsbot.search.reindex import reindex
+
     index_dir = resolve_index(args)
     progress = Progress(total=0, label="indexing")
     report = reindex(

@@ -6,12 +6,16 @@ pickled list behind a 4-byte length. On 100,000 articles that came to 9 bytes of
 word of body text and made the index 2.7x the size of the text it holds.
 
 `CompactCodec` keeps Whoosh's term dictionary, columns and stored fields, and replaces only the
-posting blocks: document-number gaps, integral weights and value lengths go into the narrowest
-`array` that holds them, values are concatenated, and the block is then zlib-compressed. Both
-directions are C-speed (`array.frombytes`, `itertools.accumulate`), which matters because
-search time is mostly spent decoding blocks.
+posting blocks: document-number gaps, frequencies (or weights) and position gaps go into the
+narrowest `array` that holds them, and the block is deflated as two streams, positions apart.
+Both directions are C-speed (`array.frombytes`, `itertools.accumulate`), which matters because
+search time is mostly spent decoding blocks. On 100,000 articles the index went from 2.68x to
+1.26x the text.
 
 `CompactPositions` stores a posting's positions as gaps in a narrow array instead of a pickle.
+
+Arrays are stored in the machine's byte order, which is little-endian on every x86 and ARM
+machine; an index does not move to a big-endian one.
 
 Segments remember the codec that wrote them (it is pickled into the index's TOC), so an index
 written by Whoosh's default codec stays readable, and segments of both kinds can be merged.

@@ -6,9 +6,14 @@ import io
 import json
 
 import pytest
+from test_codec import whoosh_default_schema
 from test_search_fixtures import ARTICLES, build_index, cli, json_lines, make_item, write_feed
+from whoosh import index, multiproc, writing
 
+from newsbot.search.codec import CompactPositions
+from newsbot.search.query import parse_query
 from newsbot.search.reindex import reindex, writer_limit_mb
+from newsbot.search.schema import SCHEMA, item_to_document, same_schema
 from newsbot.search.searcher import open_searcher
 from newsbot.terminal import Progress
 
@@ -139,3 +144,51 @@ def test_index_path_that_is_a_file(capsys, tmp_path):
 )
 def test_writer_buffers_share_a_quarter_of_memory_within_bounds(procs, memory_gib, expected_mb):
     assert writer_limit_mb(procs, memory_gib * 2**30) == expected_mb
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+@pytest.mark.parametrize("built_by", ["this version", "a version before CompactCodec"])
+def test_an_interrupted_reindex_leaves_the_old_index_searchable(
+    tmp_path, monkeypatch, procs, built_by
+):
+    index_dir = tmp_path / "ix"
+    if built_by == "this version":
+        build_index(index_dir)
+    else:
+        index_dir.mkdir()
+        with index.create_in(str(index_dir), whoosh_default_schema()).writer() as writer:
+            for item in ARTICLES:
+                writer.add_document(**item_to_document(item))
+    new = make_item("new", "New", "2017-01-01T00:00:00Z", "A xylophone concert")
+    feed = write_feed(tmp_path / "feed.jsonl", [new])
+
+    def interrupt(*args, **kwargs):
+        raise _Interrupted
+
+    monkeypatch.setattr(writing.SegmentWriter, "commit", interrupt)
+    monkeypatch.setattr(multiproc.MpWriter, "commit", interrupt)
+    with pytest.raises(_Interrupted):
+        reindex([feed], index_dir, procs=procs)
+    monkeypatch.undo()
+    with open_searcher(index_dir) as searcher:
+        assert searcher.doc_count() == len(ARTICLES)
+    # And the next reindex goes through, to this version's schema.
+    assert reindex([feed], index_dir, procs=procs).documents == 1
+    with open_searcher(index_dir) as searcher:
+        assert searcher.doc_count() == 1
+        assert isinstance(searcher.schema["body"].format, CompactPositions)
+        assert [hit["url"] for hit in searcher.search(parse_query('"xylophone concert"'))] == [
+            new["url"]
+        ]
+
+
+def test_a_schema_read_back_from_an_index_is_the_same_schema(tmp_path):
+    """Whoosh's == says otherwise, which sent every reindex down the upgrade path."""
+    reopened = index.open_dir(str(build_index(tmp_path / "ix"))).schema
+    assert reopened != SCHEMA
+    assert same_schema(reopened, SCHEMA)
+    assert not same_schema(whoosh_default_schema(), SCHEMA)

@@ -23,7 +23,7 @@ from whoosh import index, writing
 
 from newsbot.errors import NewsbotError, UsageError
 from newsbot.items import REQUIRED_FIELDS
-from newsbot.search.schema import SCHEMA, item_to_document, open_writer, utc_naive
+from newsbot.search.schema import SCHEMA, item_to_document, open_writer, same_schema, utc_naive
 from newsbot.terminal import Progress
 
 # Whoosh buffers postings in memory, and once a writer process's buffer is full it sorts and
@@ -116,12 +116,9 @@ def read_feeds(
 
 
 def _open_for_rebuild(index_dir: Path) -> tuple[index.Index, bool]:
-    """The index to write into, and whether old segments must be cleared on commit."""
+    """The index to write into, and whether it already holds one (which the commit replaces)."""
     if index.exists_in(str(index_dir)):
-        existing = index.open_dir(str(index_dir))
-        if existing.schema == SCHEMA:
-            return existing, True
-        existing.close()
+        return index.open_dir(str(index_dir)), True
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -148,7 +145,13 @@ def reindex(
             "no articles to index in the feeds; the index was left as it was",
             hint="check the feed files",
         )
-    ix, clear = _open_for_rebuild(index_dir)
+    ix, replacing = _open_for_rebuild(index_dir)
+    upgrading = replacing and not same_schema(ix.schema, SCHEMA)
+    if upgrading:
+        # An index from an older newsbot: its segments are replaced and its schema with them.
+        # Worker processes would read the old schema from disk; one process writes the new one
+        # in the commit that clears the old segments.
+        procs = 1
     try:
         # With several processes each writes its own segment and we keep them as they are:
         # merging them into one would redo most of the work the extra process saved.
@@ -160,6 +163,8 @@ def reindex(
             f"the index at {index_dir} is locked by another writer",
             hint="wait for the running crawl or reindex to finish",
         ) from None
+    if upgrading:
+        writer.schema = SCHEMA
     if progress is not None:
         progress.total = len(items)
     try:
@@ -171,7 +176,7 @@ def reindex(
             progress.finish()
             # With several processes, adding only hands documents over; most work is here.
             progress.say("writing the index ...")
-        writer.commit(mergetype=writing.CLEAR if clear else None, optimize=True)
+        writer.commit(mergetype=writing.CLEAR if replacing else None, optimize=True)
     except BaseException:
         writer.cancel()
         raise

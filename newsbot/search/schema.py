@@ -53,6 +53,26 @@ SCHEMA = Schema(
 )
 
 
+def _comparable(field: Any) -> tuple[type, dict[str, Any]]:
+    state = dict(vars(field))
+    # Whoosh compares fields by their attributes, but a sortable number field holds a
+    # struct.Struct and a column object that only compare equal to themselves.
+    if "_struct" in state:
+        state["_struct"] = state["_struct"].format
+    if state.get("column_type") is not None:
+        column = state["column_type"]
+        state["column_type"] = (type(column), vars(column))
+    return type(field), state
+
+
+def same_schema(first: Schema, second: Schema) -> bool:
+    """Whether two schemas index alike. Whoosh's == says no as soon as one of them has been
+    read back from an index, because of the sortable number fields."""
+    if first.names() != second.names():
+        return False
+    return all(_comparable(first[name]) == _comparable(second[name]) for name in first.names())
+
+
 def open_writer(ix: index.Index, **options: Any) -> IndexWriter:
     """A writer on `ix` that writes new segments with CompactCodec; options go to Whoosh.
 

@@ -202,9 +202,9 @@ def test_searching_does_not_copy_the_postings_into_memory(both: tuple) -> None:
         (reader,) = [leaf for leaf, _ in searcher.reader().leaf_readers()]
         postings = reader._terms._postfile
         assert isinstance(postings, BufferFile)
-        assert postings._stream is None
+        assert isinstance(postings.file, BufferStream)
         # The term dictionary is read as a stream, over the map rather than a copy of it.
-        assert isinstance(reader._terms._tindex.dbfile._stream, BufferStream)
+        assert isinstance(reader._terms._tindex.dbfile.file, BufferStream)
     stream = BufferFile(memoryview(b"\x00\x00\x00\x07rest\nmore"))
     assert stream.read_int() == 7
     assert stream.readline() == b"rest\n"

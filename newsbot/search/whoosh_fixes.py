@@ -2,7 +2,7 @@
 
 Opening an index copied every posting and term file whole into memory: Whoosh wraps each
 memory-mapped part of a compound segment in a BytesIO, which copies it, though reading postings
-only ever slices the map. Reading such a file as a stream now reads the map itself.
+only ever slices the map. BufferFile's stream is now a view of the map instead.
 Opening 100,000 articles' index and running one search took 395 ms and 648 MB of memory, and
 now takes 240 ms and 45 MB; the copy grew with the archive.
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 from io import SEEK_CUR, SEEK_END, SEEK_SET, RawIOBase
 from typing import Any
 
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb import structfile
 from whoosh.matching import ReadTooFar, binary, wrappers
 
 
@@ -47,17 +47,6 @@ def _and_maybe_skip_to(self: binary.AndMaybeMatcher, docnum: int) -> bool:
 
 def _inverse_quality(self: wrappers.InverseMatcher) -> float:
     return self._weight
-
-
-def _buffer_file_init(
-    self: BufferFile, buf: Any, name: str | None = None, onclose: Any = None
-) -> None:
-    self._buf = buf
-    self._name = name
-    self._stream = None
-    self.onclose = onclose
-    self.is_real = False
-    self.is_closed = False
 
 
 class BufferStream(RawIOBase):
@@ -88,26 +77,9 @@ class BufferStream(RawIOBase):
         return self._position
 
 
-def _buffer_file_stream(self: BufferFile) -> BufferStream:
-    if self._stream is None:
-        self._stream = BufferStream(self._buf)
-    return self._stream
-
-
-def _buffer_file_close(self: BufferFile) -> None:
-    if self.is_closed:
-        raise ValueError("This file is already closed")
-    if self.onclose:
-        self.onclose(self)
-    if self._stream is not None:
-        self._stream.close()
-    self.is_closed = True
-
-
 def apply() -> None:
-    BufferFile.__init__ = _buffer_file_init
-    BufferFile.file = property(_buffer_file_stream)
-    BufferFile.close = _buffer_file_close
+    # BufferFile is the only user of the BytesIO its module imports.
+    structfile.BytesIO = BufferStream
     binary.AndMaybeMatcher.skip_to = _and_maybe_skip_to
     wrappers.InverseMatcher.max_quality = _inverse_quality
     wrappers.InverseMatcher.block_quality = _inverse_quality

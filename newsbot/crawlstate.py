@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from newsbot.dates import parse_datetime
+from newsbot.dates import parse_datetime, utc_now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +83,9 @@ class CrawlState:
         canonical_url: str,
         modified: str | None,
         source_date: str | None,
-        stored_at: datetime | None = None,
     ) -> None:
         """Remember that the article behind `urls` was stored."""
-        when = (stored_at or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+        when = utc_now_iso()
         for url in dict.fromkeys(u for u in [canonical_url, *urls] if u):
             previous = self.get(url)
             keep_source = newest(source_date, previous.source_date if previous else None)

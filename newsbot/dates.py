@@ -7,7 +7,7 @@ it (`meta ptime` 20160919074601, a visible "Sept. 19, 2016"). Everything returne
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -68,6 +68,11 @@ def has_time(value: str | None) -> bool:
     if compact:
         return compact.group(4) is not None
     return bool(re.search(r"\d:\d\d", text))
+
+
+def utc_now_iso(when: datetime | None = None) -> str:
+    """`when` (default: now) in UTC to the second, with a Z: the stamp crawls record."""
+    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def isoformat(when: datetime) -> str:

@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
+from newsbot.dates import utc_now_iso
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -34,10 +36,6 @@ front_seen = object()
 
 FOUND_STAT = "newsbot/discovery/articles_found"
 PARSED_STAT = "newsbot/articles/parsed"
-
-
-def _utc_iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def feed_dir_from(settings: BaseSettings) -> Path | None:
@@ -64,7 +62,6 @@ class FrontSnapshots:
             raise NotConfigured("NEWSBOT_FRONTS_ENABLED is off")
         self.path_template = path_template  # may contain %(name)s
         self.crawl_time: datetime | None = None
-        self.written = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontSnapshots:
@@ -89,7 +86,7 @@ class FrontSnapshots:
     def record(
         self, spider: Spider, front_url: str, entries: list[FrontEntry], **kwargs: Any
     ) -> None:
-        crawl_time = _utc_iso(self.crawl_time or datetime.now(UTC))
+        crawl_time = utc_now_iso(self.crawl_time)
         path = self.path_for(spider)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
@@ -105,7 +102,6 @@ class FrontSnapshots:
                     "block": entry.block,
                 }
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self.written += len(entries)
         spider.crawler.stats.inc_value("newsbot/fronts/snapshot_lines", len(entries))
         logger.info("Front snapshot: %d entries appended to %s", len(entries), path)
 

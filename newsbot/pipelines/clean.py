@@ -60,6 +60,8 @@ _ESCAPES = re.compile(
 # terminal show text in another order than it is stored.
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _URL_FIELDS = ("url", "near_duplicate_of")
+# Links kept as found, less tracking parameters.
+_LINK_FIELDS = ("source_url", "short_url")
 
 
 def strip_controls(text: str, keep_newlines: bool = False) -> str:
@@ -131,7 +133,7 @@ class CleanPipeline:
             if name == "body":
                 byline = clean_text(adapter.get("byline") or "")
                 adapter[name] = clean_body(value or "", self.boilerplate, byline) or None
-            elif name in ("url", "source_url", "short_url", "near_duplicate_of"):
+            elif name in _URL_FIELDS or name in _LINK_FIELDS:
                 continue
             elif name == "captions":
                 # A caption without text or credit is page furniture, not content.
@@ -150,7 +152,7 @@ class CleanPipeline:
         for name in _URL_FIELDS:
             if adapter.get(name):
                 adapter[name] = canonical_article_url(strip_controls(adapter[name]))
-        for name in ("source_url", "short_url"):
+        for name in _LINK_FIELDS:
             if adapter.get(name):
                 adapter[name] = strip_tracking(strip_controls(adapter[name]).strip())
         if adapter.get("alternates"):

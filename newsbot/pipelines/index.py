@@ -22,9 +22,9 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from newsbot.dates import utc_now_iso
 from newsbot.pipelines import close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
-from newsbot.search.history import utc_now_iso
 from newsbot.search.writer import ArchiveWriter, IndexBusy
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Self
@@ -20,8 +19,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from newsbot.dates import utc_now_iso
 from newsbot.items import ARTICLE_FIELDS, REQUIRED_FIELDS
-from newsbot.search.history import utc_now_iso
+from newsbot.search.writer import write_json_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -127,9 +127,7 @@ class ValidatePipeline:
             return
         self.completeness_path.parent.mkdir(parents=True, exist_ok=True)
         record = {"crawled_at": utc_now_iso(), "items": self.items, "fields": shares}
-        temporary = self.completeness_path.with_name(self.completeness_path.name + ".tmp")
-        temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self.completeness_path)
+        write_json_atomically(self.completeness_path, record)
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:

@@ -10,7 +10,6 @@ without making a new revision.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import difflib
 import hashlib
 import json
@@ -21,10 +20,6 @@ from whoosh.searching import Searcher
 from newsbot.search.schema import document_to_item
 
 VERSION_FIELDS = ("headline", "byline", "authors", "content_hash")
-
-
-def utc_now_iso() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def version_key(item: dict[str, Any]) -> str:

@@ -24,8 +24,9 @@ from whoosh.index import LockError
 from whoosh.util import filelock
 from whoosh.util.filelock import try_for
 
+from newsbot.dates import utc_now_iso
 from newsbot.errors import NewsbotError
-from newsbot.search.history import History, record, utc_now_iso
+from newsbot.search.history import History, record
 from newsbot.search.schema import (
     SCHEMA,
     document_to_item,
@@ -70,7 +71,7 @@ def read_crawl_state(index_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     # A SIGKILL mid-write must leave the old file, never half a new one.
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -263,7 +264,7 @@ class ArchiveWriter:
         state["last_crawl"] = last
         if "finished_at" in last:
             state["last_finished_crawl"] = last
-        _write_json_atomically(self.index_dir / CRAWL_STATE_FILE, state)
+        write_json_atomically(self.index_dir / CRAWL_STATE_FILE, state)
         return previous
 
     def _queue(self, item: dict[str, Any], history: History) -> None:

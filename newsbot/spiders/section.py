@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,7 +26,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot.crawlstate import CrawlState, newest
-from newsbot.extensions import front_seen
+from newsbot.dates import utc_now_iso
+from newsbot.extensions import FOUND_STAT, PARSED_STAT, front_seen
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
 from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss, parse_sitemap
 from newsbot.parsers.front import parse_front
@@ -42,10 +42,6 @@ CHANGED_META = "newsbot_changed"  # the date that source gives for the article (
 DISCOVERED_META = "newsbot_discovered"  # the URL as discovered (tracking stripped)
 
 STAT = "newsbot/discovery"
-
-
-def _utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _truthy(value: object) -> bool:
@@ -96,7 +92,6 @@ class SectionSpider(scrapy.Spider):
         # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
         self._changed: dict[str, str | None] = {}
         self._requested: set[str] = set()
-        self._found: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SectionSpider:
@@ -214,9 +209,8 @@ class SectionSpider(scrapy.Spider):
         url = request_url(url)
         canonical = canonical_article_url(url)
         stats = self.crawler.stats
-        if canonical not in self._found:
-            self._found.add(canonical)
-            stats.inc_value(f"{STAT}/articles_found")
+        if canonical not in self._changed:
+            stats.inc_value(FOUND_STAT)
         self._changed[canonical] = newest(self._changed.get(canonical), changed)
         if canonical in self._requested:
             stats.inc_value(f"{STAT}/duplicate")
@@ -258,8 +252,8 @@ class SectionSpider(scrapy.Spider):
             return
         # The logical site URL fetched (never the mirror's), so mirror and live items match.
         item["source_url"] = response.url
-        item["crawled_at"] = _utc_now()
-        stats.inc_value("newsbot/articles/parsed")
+        item["crawled_at"] = utc_now_iso()
+        stats.inc_value(PARSED_STAT)
         yield item
 
     def article_failed(self, failure: Failure) -> None:

@@ -75,6 +75,12 @@ def utc_now_iso(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_or_none(value: str | None) -> str | None:
+    """`value` read as a date and written back as ISO 8601, or None if it is not one."""
+    when = parse_datetime(value)
+    return isoformat(when) if when else None
+
+
 def isoformat(when: datetime) -> str:
     """ISO 8601 with an offset, to the second."""
     aware = when if when.tzinfo else in_new_york(when)

@@ -4,7 +4,7 @@ and which paths are articles."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Click-tracking and campaign parameters: they never change the page, NYT's robots.txt disallows
 # several of them, and left in place they make one article look like many.
@@ -86,23 +86,32 @@ def is_site_host(host: str | None, domain: str = SITE_DOMAIN) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def canonical_article_url(url: str) -> str:
-    """https, lower-case host, no query, no fragment: the one form an article is known by."""
-    parts = urlsplit(url.strip())
+def _https_url(parts: SplitResult, query: str = "") -> str:
+    """https, lower-case host (`www.` for the bare site domain), `query`, no fragment."""
     host = parts.netloc.lower()
     if host == SITE_DOMAIN:
         host = "www." + SITE_DOMAIN
-    return urlunsplit(("https", host, parts.path or "/", "", ""))
+    return urlunsplit(("https", host, parts.path or "/", query, ""))
+
+
+def canonical_article_url(url: str) -> str:
+    """https, lower-case host, no query, no fragment: the one form an article is known by."""
+    return _https_url(urlsplit(url.strip()))
+
+
+def _site_path(url: str, domain: str) -> str | None:
+    """The path of an http(s) URL on the site, or None for any other URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not is_site_host(parts.hostname, domain):
+        return None
+    return parts.path
 
 
 def is_article_url(url: str, domain: str = SITE_DOMAIN) -> bool:
     """Dated `.html` stories, interactives and live blogs on the site; not video, author pages,
     section fronts or search."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not is_site_host(parts.hostname, domain):
-        return False
-    path = parts.path
-    if _NOT_ARTICLES.match(path) or "/video/" in path:
+    path = _site_path(url, domain)
+    if path is None or _NOT_ARTICLES.match(path) or "/video/" in path:
         return False
     return bool(_DATED_ARTICLE.match(path) or _INTERACTIVE.match(path) or _LIVE.match(path))
 
@@ -118,20 +127,15 @@ def is_discoverable_article(url: str, domain: str = SITE_DOMAIN) -> bool:
     """`is_article_url`, plus dated stories under a language folder such as `/es/`."""
     if is_article_url(url, domain):
         return True
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not is_site_host(parts.hostname, domain):
-        return False
-    return bool(_LANG_DATED_ARTICLE.match(parts.path)) and "/video/" not in parts.path
+    path = _site_path(url, domain)
+    return path is not None and bool(_LANG_DATED_ARTICLE.match(path)) and "/video/" not in path
 
 
 def request_url(url: str) -> str:
     """The form discovery requests an article by: https, `www.` host, no tracking parameters and
     no fragment. Other parameters stay, because they may select a different page."""
     parts = urlsplit(strip_tracking(url.strip()))
-    host = parts.netloc.lower()
-    if host == SITE_DOMAIN:
-        host = "www." + SITE_DOMAIN
-    return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
+    return _https_url(parts, parts.query)
 
 
 def in_section(url: str, section_path: str) -> bool:

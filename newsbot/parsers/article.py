@@ -4,13 +4,13 @@ page's markup era for what only the page shows (visible headline, byline, body, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newsbot.dates import NEW_YORK, has_time, isoformat, parse_datetime
+from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
 from newsbot.items import ArticleItem
 from newsbot.parsers import (
     nyt_generic,
@@ -214,7 +214,7 @@ def _headline(
         # else the document title.
         heading = next(iter(_FIRST_H1(container)), None)
         fallback = text_of(heading) if heading is not None else ""
-        fallback = fallback or _DOCUMENT_TITLE(container.getroottree().getroot())
+        fallback = fallback or _DOCUMENT_TITLE(container)
     if not fallback:
         return None
     return _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback))) or None
@@ -312,17 +312,20 @@ def _published(
 ) -> tuple[str | None, str | None, str | None]:
     """(ISO instant, raw string, source). A source stating a time beats one that states only a
     day, so sources are read in order until one gives a time."""
-    sources: list[tuple[Callable[[], str | None], str]] = [
-        (lambda: _ld_text(ld_article, "datePublished"), "jsonld"),
-        (lambda: first_meta(meta, *_PUBLISHED_META), "meta"),
-        (lambda: first_meta(meta, "ptime"), "meta"),
-        (lambda: first_meta(meta, "pdate", "dat", "displaydate"), "meta"),
-        *((lambda raw=raw: raw, "time") for raw in _stated_dates(container, markup)),
-        (lambda: _url_date(canonical), "url"),
-    ]
+
+    def candidates() -> Iterator[tuple[str | None, str]]:
+        # A generator, so the header's <time> elements are only read when no earlier source
+        # states a time, which is most pages.
+        yield _ld_text(ld_article, "datePublished"), "jsonld"
+        yield first_meta(meta, *_PUBLISHED_META), "meta"
+        yield first_meta(meta, "ptime"), "meta"
+        yield first_meta(meta, "pdate", "dat", "displaydate"), "meta"
+        for stated in _stated_dates(container, markup):
+            yield stated, "time"
+        yield _url_date(canonical), "url"
+
     day_only: tuple[datetime, str, str] | None = None
-    for read, source in sources:
-        raw = read()
+    for raw, source in candidates():
         when = parse_datetime(raw)
         if when is None or raw is None:
             continue
@@ -404,11 +407,10 @@ def _url_date(url: str | None) -> str | None:
 
 
 def _modified(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> str | None:
-    raw = _ld_text(ld_article, "dateModified") or first_meta(
-        meta, "article:modified_time", "article:modified", "datemodified", "utime"
+    return iso_or_none(
+        _ld_text(ld_article, "dateModified")
+        or first_meta(meta, "article:modified_time", "article:modified", "datemodified", "utime")
     )
-    when = parse_datetime(raw)
-    return isoformat(when) if when else None
 
 
 # --- section ---------------------------------------------------------------------------------

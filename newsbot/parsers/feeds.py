@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from newsbot.dates import isoformat, parse_datetime
+from newsbot.dates import iso_or_none
 from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
 
 # A news sitemap is at most 1,000 URLs (~1 MB); 50 MB unpacked is the sitemap protocol's cap.
@@ -42,11 +42,6 @@ class SitemapEntry:
     lastmod: str | None  # ISO 8601
     published: str | None  # news:publication_date, ISO 8601
     title: str | None  # news:title
-
-
-def _iso(value: str | None) -> str | None:
-    parsed = parse_datetime(value)
-    return isoformat(parsed) if parsed else None
 
 
 def gunzip(body: bytes, max_size: int = DEFAULT_MAX_UNPACKED) -> bytes:
@@ -124,7 +119,7 @@ def parse_rss(body: bytes | str, url: str) -> list[FeedEntry]:
             canonical_url=canonical,
             title=_child_text(item, "title"),
             summary=_child_text(item, "description"),
-            published=_iso(_child_text(item, "pubDate")),
+            published=iso_or_none(_child_text(item, "pubDate")),
         )
         for item, absolute, canonical in _article_nodes(body, url, "item", "link", "guid")
     ]
@@ -139,8 +134,10 @@ def parse_sitemap(body: bytes | str, url: str) -> list[SitemapEntry]:
             SitemapEntry(
                 url=request_url(absolute),
                 canonical_url=canonical,
-                lastmod=_iso(_child_text(node, "lastmod")),
-                published=_iso(_child_text(news, "publication_date")) if news is not None else None,
+                lastmod=iso_or_none(_child_text(node, "lastmod")),
+                published=iso_or_none(_child_text(news, "publication_date"))
+                if news is not None
+                else None,
                 title=_child_text(news, "title") if news is not None else None,
             )
         )

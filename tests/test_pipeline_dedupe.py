@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
+import newsbot.search.writer as writer_module
 from newsbot.items import ArticleItem
 from newsbot.pipelines.clean import CleanPipeline
 from newsbot.pipelines.dedupe import DedupePipeline, DuplicateArticle, NearDuplicate, url_rank
@@ -209,3 +210,20 @@ def test_the_later_published_near_duplicate_is_flagged_whatever_the_order(
     with open_searcher(tmp_path, allow_empty=True) as searcher:
         assert document_to_item(searcher.document(url=OTHER))["near_duplicate_of"] == URL
         assert document_to_item(searcher.document(url=URL))["near_duplicate_of"] is None
+
+
+def test_a_store_that_fails_to_open_lets_go_of_the_crawl_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: DedupeStore) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(DedupeStore, "open", broken)
+    with pytest.raises(OSError, match="disk full"):
+        DedupePipeline(tmp_path / STORE_FILE).open_spider()
+    monkeypatch.undo()
+    # Nothing of the failed crawl holds the index: the next crawl opens at once.
+    pipeline = DedupePipeline(tmp_path / STORE_FILE, lock_timeout=0.2)
+    pipeline.open_spider()
+    pipeline.close_spider()
+    assert tmp_path not in writer_module._HELD

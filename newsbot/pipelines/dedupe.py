@@ -95,8 +95,15 @@ class DedupePipeline:
             self.lock.acquire()
         except IndexBusy as busy:
             raise close_because_busy(busy, logger) from busy
-        self.store.open()
-        added = self.store.reconcile(self.index_dir)
+        try:
+            self.store.open()
+            added = self.store.reconcile(self.index_dir)
+        except Exception:
+            # close_spider skips a store that is not open, so the lock is let go here.
+            if self.store.is_open:
+                self.store.close()
+            self.lock.release()
+            raise
         if added:
             logger.warning(
                 "De-duplication state was behind the index after an unclean stop; "

@@ -209,7 +209,10 @@ def test_the_comparison_sees_what_matters() -> None:
         ),
         (StemmingAnalyzer(stoplist=None), FastStemmingAnalyzer(fold=False, stoplist=None)),
         (StandardAnalyzer(stoplist=None), FastStandardAnalyzer(fold=False, stoplist=None)),
-        (StandardAnalyzer(stoplist=[], minsize=1), FastStandardAnalyzer(fold=False, stoplist=[], minsize=1)),
+        (
+            StandardAnalyzer(stoplist=[], minsize=1),
+            FastStandardAnalyzer(fold=False, stoplist=[], minsize=1),
+        ),
         (StandardAnalyzer(expression=r"\w+"), FastStandardAnalyzer(fold=False, expression=r"\w+")),
         # A pattern with a group, which must not make the analyzer return the group.
         (
@@ -237,7 +240,10 @@ def test_same_tokens_with_settings(whoosh: Any, fast: Any) -> None:
 
 def test_analyzers_with_different_rules_do_not_share_answers() -> None:
     # Caches are shared between analyzers; a word cached by one must not leak into another.
-    plain, ignoring = FastStemmingAnalyzer(fold=False), FastStemmingAnalyzer(fold=False, ignore={"running"})
+    plain, ignoring = (
+        FastStemmingAnalyzer(fold=False),
+        FastStemmingAnalyzer(fold=False, ignore={"running"}),
+    )
     assert [t.text for t in plain("fundamentally")] == ["fundament"]
     assert [t.text for t in ignoring("fundamentally running")] == ["fundament", "running"]
     assert [t.text for t in plain("fundamentally running")] == ["fundament", "runn"]

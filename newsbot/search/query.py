@@ -348,7 +348,9 @@ class Filters:
                 else None
             )
             label = " ".join(
-                f"--{name} {day}" for name, day in (("since", self.since), ("until", self.until)) if day
+                f"--{name} {day}"
+                for name, day in (("since", self.since), ("until", self.until))
+                if day
             )
             parts.append((label, wq.DateRange("published", start, end, endexcl=True)))
         return parts

@@ -490,7 +490,11 @@ def _sorted_by(sort: Sort) -> dict[str, Any]:
 
 
 # Facet name -> the field holding the names as displayed (any of them pastes into a filter).
-FACET_FIELDS = {"section": "section_name", "subsection": "subsection_name", "author": "author_names"}
+FACET_FIELDS = {
+    "section": "section_name",
+    "subsection": "subsection_name",
+    "author": "author_names",
+}
 
 
 def _facets(searcher: Searcher, results: Results) -> dict[str, dict[str, int]]:
@@ -570,7 +574,12 @@ def _respell(searcher: Searcher, word: str) -> str | None:
     # is the one meant: "drout" is "drought" with two letters left out, not "draft".
     return min(
         forms,
-        key=lambda form: (_edit_distance(word, form), -_common_letters(word, form), -forms[form], form),
+        key=lambda form: (
+            _edit_distance(word, form),
+            -_common_letters(word, form),
+            -forms[form],
+            form,
+        ),
     )
 
 
@@ -685,4 +694,7 @@ def _why_nothing(searcher: Searcher, q: wq.Query, filters: Filters) -> dict[str,
         for label, part in described
         if not _count(searcher, q, filter_docs(searcher, part) or set())
     ]
-    return {"unfiltered_total": unfiltered, "blocking_filters": blocking or [l for l, _ in described]}
+    return {
+        "unfiltered_total": unfiltered,
+        "blocking_filters": blocking or [label for label, _ in described],
+    }

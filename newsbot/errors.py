@@ -1,5 +1,7 @@
 """Errors that the CLI reports as one line on stderr with a non-zero exit code."""
 
+from newsbot.text import strip_controls
+
 
 class NewsbotError(Exception):
     """A problem the user can act on. `hint` says what to do; `exit_code` is the CLI's status."""
@@ -7,8 +9,9 @@ class NewsbotError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
+        # Messages often echo what the user gave (a URL, a query), which may hold escapes.
+        super().__init__(strip_controls(message))
+        self.hint = strip_controls(hint) if hint else hint
 
 
 class UsageError(NewsbotError):

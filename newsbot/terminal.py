@@ -2,23 +2,19 @@
 
 Crawled text is untrusted: a headline could carry an ESC sequence that retitles the window or
 hides output. Everything we print goes through `clean()` (human output) or `json_line()` (JSON
-Lines), so no control character from an article ever reaches the terminal as itself.
+Lines), both built on the one sanitiser in `newsbot.text`, so no control character, escape
+sequence or bidi control from an article ever reaches the terminal as itself.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from typing import Any, TextIO
 
-# C0 controls except tab/newline, DEL, C1 controls (0x9b is a one-byte CSI on some terminals),
-# and the bidi overrides that can make text display in a different order than it reads.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# json.dumps already escapes C0; these it would pass through raw with ensure_ascii=False.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from newsbot.text import escape_for_json, strip_controls
 
 # Markers the highlighter puts around matched words; `clean()` removes them from crawled text
 # first, so they can only come from us.
@@ -32,17 +28,16 @@ _RESET = "\x1b[0m"
 
 
 def clean(text: str | None, *, newlines: bool = False) -> str:
-    """`text` with control characters replaced by spaces (newlines kept only if asked)."""
+    """`text` safe to print: controls and escapes removed, tabs and line breaks as spaces
+    (newlines kept only if asked)."""
     if not text:
         return ""
-    text = _UNSAFE.sub(" ", text)
-    return text if newlines else text.replace("\n", " ").replace("\t", " ")
+    return strip_controls(text, keep_newlines=newlines).replace("\t", " ")
 
 
 def json_line(value: Any) -> str:
     """One JSON Lines record: UTF-8 text kept readable, but no raw control characters."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escape_for_json(json.dumps(value, ensure_ascii=False))
 
 
 def wants_color(stream: TextIO) -> bool:

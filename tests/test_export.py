@@ -8,6 +8,7 @@ import pytest
 from test_search_fixtures import ARTICLES, build_index, cli, json_lines
 
 import newsbot.search.export as export_module
+from newsbot.text import sanitized
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,9 @@ def test_export_everything_in_item_shape_oldest_first(capsys, index_dir):
         by_url, key=lambda url: (by_url[url]["published"][:19], url)
     )
     for item in items:
-        assert item == by_url[item["url"]], "export gives back exactly the item that was indexed"
+        # Exactly the item indexed, less the escape sequences indexing removes from hand-made
+        # feeds (a crawl's items have none left by then).
+        assert item == sanitized(by_url[item["url"]]), "export gives back the item indexed"
         assert list(item) == list(by_url[item["url"]]), "and in the same key order"
 
 
@@ -92,7 +95,7 @@ def test_export_escapes_control_characters(capsys, index_dir):
     _, out, _ = cli(capsys, "export", "hostile", "--index", str(index_dir))
     assert "\x1b" not in out and "\x9b" not in out
     [item] = json_lines(out)
-    assert "\x9b31m" in item["body"], "the data survives, only its printed form is escaped"
+    assert item["body"] == "Hostile text  with a  wall of control bytes in the report body."
 
 
 def test_export_errors(capsys, index_dir, tmp_path):

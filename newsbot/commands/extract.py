@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from newsbot.errors import UsageError
+from newsbot.terminal import json_line
 
 NAME = "extract"
 HELP = "extract articles from saved HTML pages, one JSON line per page (in input order)"
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         line = _extract(path, args.url)
         failed = failed or "error" in line
-        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_line(line) + "\n")
     sys.stdout.flush()
     return 1 if failed else 0
 

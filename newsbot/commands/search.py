@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from newsbot.cli import add_index_argument, resolve_index
 from newsbot.search.query import Filters, parse_day
@@ -32,10 +33,14 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
         help="only this section or subsection, e.g. americas; repeatable",
     )
     parser.add_argument(
-        "--since", metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
+        "--since",
+        metavar="DATE",
+        help="published on or after this day (UTC); YYYY-MM-DD, or YYYY-MM / YYYY from its start",
     )
     parser.add_argument(
-        "--until", metavar="YYYY-MM-DD", help="published on or before this day (UTC)"
+        "--until",
+        metavar="DATE",
+        help="published on or before this day (UTC); YYYY-MM / YYYY to its end",
     )
 
 
@@ -44,7 +49,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
         authors=tuple(args.author),
         sections=tuple(args.section),
         since=parse_day(args.since, "--since") if args.since else None,
-        until=parse_day(args.until, "--until") if args.until else None,
+        until=parse_day(args.until, "--until", end=True) if args.until else None,
     )
 
 
@@ -55,7 +60,29 @@ def _positive(value: str) -> int:
     return number
 
 
+def _words_may_start_with_minus(parser: argparse.ArgumentParser) -> None:
+    """Let `-word` (NOT word) be part of the query, even as its first word.
+
+    argparse reads any unknown `-x` as an option and fails; a query word is never an option
+    unless the parser knows it, so only known option strings stay options.
+    """
+    parse_optional = parser._parse_optional
+
+    def parse(arg_string: str) -> Any:
+        if (
+            arg_string.startswith("-")
+            and not arg_string.startswith("--")
+            and len(arg_string) > 1
+            and arg_string.split("=", 1)[0] not in parser._option_string_actions
+        ):
+            return None  # a positional: a word of the query
+        return parse_optional(arg_string)
+
+    parser._parse_optional = parse  # type: ignore[method-assign]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _words_may_start_with_minus(parser)
     parser.add_argument("query", nargs="+", metavar="QUERY", help="what to search for")
     add_index_argument(parser)
     add_filter_arguments(parser)
@@ -78,6 +105,8 @@ def _print_hit(number: int, hit: SearchHit, style: Style) -> None:
         details.append(clean(hit.section))
     if hit.authors:
         details.append(clean(", ".join(hit.authors)))
+    if hit.matched_fields:
+        details.append("in " + ", ".join(hit.matched_fields))
     if hit.score is not None:
         details.append(f"score {hit.score:.2f}")
     print(f"{number:>3}. {style.bold(clean(hit.headline))}")
@@ -93,7 +122,7 @@ def _print_human(query: str, result: SearchResult, offset: int, style: Style) ->
     if result.suggestion:
         print(f"Did you mean: {style.bold(clean(result.suggestion))}?")
     if not result.total:
-        print(f'No articles match "{shown}".')
+        print(f'No articles match "{shown}"{_why_nothing(result)}.')
     elif not result.hits:
         print(
             f'{result.total} articles match "{shown}"; page {result.page} is past the last '
@@ -106,7 +135,17 @@ def _print_human(query: str, result: SearchResult, offset: int, style: Style) ->
             _print_hit(number, hit, style)
     for name, counts in result.facets.items():
         values = ", ".join(f"{clean(key)} {count}" for key, count in counts.items())
-        print(f"{name + ':':<9}{values or '-'}")
+        print(f"{name + ':':<12}{values or '-'}")
+
+
+def _why_nothing(result: SearchResult) -> str:
+    if not result.unfiltered_total:
+        return ""
+    found = result.unfiltered_total
+    plural = "article matches" if found == 1 else "articles match"
+    filters = " and ".join(clean(label) for label in result.blocking_filters)
+    them = "it" if len(result.blocking_filters) == 1 else "them"
+    return f" with {filters}; without {them}, {found} {plural}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
             print(json_line({"facets": result.facets}))
         if result.suggestion:
             print(f"Did you mean: {clean(result.suggestion)}?", file=sys.stderr)
+        if result.unfiltered_total:
+            print(f'No articles match "{clean(text)}"{_why_nothing(result)}.', file=sys.stderr)
     else:
         _print_human(text, result, (args.page - 1) * args.limit, Style(wants_color(sys.stdout)))
     return 0

@@ -19,6 +19,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from newsbot.text import strip_controls
 from newsbot.urls import canonical_article_url, strip_tracking
 
 # Lines the page furniture leaves between paragraphs, compared case-insensitively after cleaning.
@@ -48,29 +49,9 @@ _BOILERPLATE_START = re.compile(
     re.IGNORECASE,
 )
 
-# ECMA-48 escape sequences: terminated OSC/DCS/APC/PM/SOS strings (an unterminated one loses only
-# its introducer, so a stray C1 byte from mis-decoding cannot swallow the body), CSI sequences
-# (7-bit ESC[ and 8-bit \x9b), then any other ESC sequence.
-_ESCAPES = re.compile(
-    r"(?:\x1b[]P^_X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
-    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|\x1b[ -/]*[0-~]?"
-)
-# Bidi embeddings/overrides/isolates and zero-width spaces: invisible, and able to make a
-# terminal show text in another order than it is stored.
-_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _URL_FIELDS = ("url", "near_duplicate_of")
 # Links kept as found, less tracking parameters.
 _LINK_FIELDS = ("source_url", "short_url")
-
-
-def strip_controls(text: str, keep_newlines: bool = False) -> str:
-    text = _INVISIBLE.sub("", _ESCAPES.sub("", text))
-    return "".join(
-        ch
-        for ch in text
-        if unicodedata.category(ch) != "Cc" or (keep_newlines and ch == "\n") or ch == "\t"
-    )
 
 
 def clean_text(text: str) -> str:

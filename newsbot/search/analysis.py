@@ -21,11 +21,18 @@ index built with one and searched with the other must agree term for term:
 - tokenize=False yields the whole value as one token with `original` set, as RegexTokenizer
   does, and it still goes through the stop and stem steps.
 - no_morph=True (used for spelling words) skips stemming only.
+
+One deliberate difference, on by default (`fold=True`): accents are folded after lowercasing
+("Valparaíso" is indexed and searched as "valparaiso"), so people find the names they remember
+however they type them. Folding happens once per distinct spelling, in the word cache, so it
+costs nothing per token. `fold=False` gives Whoosh's tokens exactly (an index from before
+folding has analyzers without the attribute, and unpickles as fold=False).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -41,6 +48,72 @@ StemFunction = Callable[[str], str]
 # back. So a required dot, possessive repeats and no capture group match the same spans, let
 # findall() return whole matches rather than the group, and run about 10% faster.
 _DEFAULT_WORDS = re.compile(r"[\w*]++(?:\.[\w*]++)*+")
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "đ": "d", "ħ": "h", "ł": "l", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+_NOT_KEY = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """`text` without accents (ASCII text comes back as it is): "Tomás" -> "Tomas".
+
+    Apply it to lowercased text: the extra letters mapped here are the lowercase ones.
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_UNDECOMPOSED)
+
+
+def name_key(name: str, *, squash: bool = False) -> str:
+    """How a name (an author, a section) is indexed and looked up: lowercased, accents folded,
+    spaces single; with `squash`, only letters and digits ("U.S." and "us" are both "us",
+    "N.Y. / Region" is "nyregion", the section's path name)."""
+    key = fold(" ".join(name.lower().split()))
+    return _NOT_KEY.sub("", key) if squash else key
+
+
+class KeyAnalyzer(Analyzer):
+    """Comma-separated names as `name_key`s, one token each: for the author and section
+    filters, where "tomas okafor" must find "Tomás Okafor"."""
+
+    def __init__(self, squash: bool = False) -> None:
+        self.squash = squash
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = _new_token(positions, chars, removestops, mode, kwargs)
+        offset = start_char
+        for position, part in enumerate(value.split(",") if tokenize else [value], start_pos):
+            start, offset = offset, offset + len(part) + 1
+            key = name_key(part, squash=self.squash)
+            if not key:
+                continue
+            token.text = key
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = part
+            if positions:
+                token.pos = position
+            if chars:
+                token.startchar = start
+                token.endchar = start + len(part)
+            yield token
+
 
 # Distinct spellings remembered per cache before it is emptied. News text has a long tail of
 # rare words; emptying (rather than evicting the least used, as Whoosh does) keeps every lookup
@@ -59,8 +132,10 @@ class _WordCache(dict[str, str | None]):
         stemfn: StemFunction | None,
         ignore: frozenset[str],
         limit: int,
+        folds: bool = False,
     ) -> None:
         super().__init__()
+        self.folds = folds
         self.stops = stops
         self.minsize = minsize
         self.maxsize = maxsize
@@ -69,7 +144,7 @@ class _WordCache(dict[str, str | None]):
         self.limit = limit
 
     def __missing__(self, word: str) -> str | None:
-        text = word.lower()
+        text = fold(word.lower()) if self.folds else word.lower()
         size = len(text)
         if (
             size < self.minsize
@@ -99,11 +174,12 @@ def _shared_cache(
     stemfn: StemFunction | None,
     ignore: frozenset[str],
     limit: int,
+    folds: bool,
 ) -> _WordCache:
-    key = (stops, minsize, maxsize, stemfn, ignore, limit)
+    key = (stops, minsize, maxsize, stemfn, ignore, limit, folds)
     cache = _CACHES.get(key)
     if cache is None:
-        cache = _CACHES[key] = _WordCache(stops, minsize, maxsize, stemfn, ignore, limit)
+        cache = _CACHES[key] = _WordCache(stops, minsize, maxsize, stemfn, ignore, limit, folds)
     return cache
 
 
@@ -143,12 +219,14 @@ class FastStandardAnalyzer(Analyzer):
         minsize: int = 2,
         maxsize: int | None = None,
         cachesize: int = DEFAULT_CACHE_SIZE,
+        fold: bool = True,
     ) -> None:
         self.expression = re.compile(expression) if isinstance(expression, str) else expression
         self.stoplist = None if stoplist is None else frozenset(stoplist)
         self.minsize = minsize
         self.maxsize = maxsize
         self.cachesize = cachesize
+        self.fold = fold
         self._setup()
 
     # Settings that change the tokens; the rest (cache size) only changes speed.
@@ -159,6 +237,7 @@ class FastStandardAnalyzer(Analyzer):
             self.stoplist,
             self.minsize,
             self.maxsize,
+            self.fold,
         )
 
     def _setup(self) -> None:
@@ -169,7 +248,7 @@ class FastStandardAnalyzer(Analyzer):
             rules: tuple[frozenset[str], int, int | None] = (frozenset(), 0, None)
         else:
             rules = (self.stoplist, self.minsize, self.maxsize)
-        self._unstemmed = _shared_cache(*rules, None, frozenset(), self.cachesize)
+        self._unstemmed = _shared_cache(*rules, None, frozenset(), self.cachesize, self.fold)
         self._stemmed = self._stemming_cache(rules)
         pattern = self.expression
         if pattern.pattern == default_pattern.pattern and pattern.flags == default_pattern.flags:
@@ -189,7 +268,8 @@ class FastStandardAnalyzer(Analyzer):
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        # Analyzers pickled before folding existed did not fold.
+        self.__dict__.update({"fold": False, **state})
         self._setup()
 
     def __eq__(self, other: object) -> bool:
@@ -325,13 +405,14 @@ class FastStemmingAnalyzer(FastStandardAnalyzer):
         stemfn: StemFunction = stem,
         ignore: Iterable[str] | None = None,
         cachesize: int = DEFAULT_CACHE_SIZE,
+        fold: bool = True,
     ) -> None:
         self.stemfn = stemfn
         self.ignore = frozenset() if ignore is None else frozenset(ignore)
-        super().__init__(expression, stoplist, minsize, maxsize, cachesize)
+        super().__init__(expression, stoplist, minsize, maxsize, cachesize, fold)
 
     def _identity(self) -> tuple[Any, ...]:
         return (*super()._identity(), self.stemfn, self.ignore)
 
     def _stemming_cache(self, rules: tuple[frozenset[str], int, int | None]) -> _WordCache:
-        return _shared_cache(*rules, self.stemfn, self.ignore, self.cachesize)
+        return _shared_cache(*rules, self.stemfn, self.ignore, self.cachesize, self.fold)

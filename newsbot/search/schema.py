@@ -2,6 +2,10 @@
 
 The full item is stored as JSON in `item`, so export gives back exactly what the crawl fed in;
 the other fields exist to be searched, filtered, sorted or faceted.
+
+Text is searched with accents folded and authors and sections are matched by `name_key`, but
+the stored item keeps the original text, and the facet fields keep the names as displayed.
+An index written with another schema (an older newsbot) is rebuilt by `search/upgrade.py`.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import IndexWriter
 
-from newsbot.search.analysis import FastStandardAnalyzer, FastStemmingAnalyzer
+from newsbot.search.analysis import FastStandardAnalyzer, FastStemmingAnalyzer, KeyAnalyzer
 from newsbot.search.codec import CompactCodec, CompactPositions
+from newsbot.text import sanitized
 
 _STEM = FastStemmingAnalyzer()
 
@@ -34,11 +39,16 @@ SCHEMA = Schema(
     summary=_text(_STEM),
     body=_text(_STEM),
     byline=_text(),
-    authors=KEYWORD(commas=True, lowercase=True, scorable=True),
+    authors=KEYWORD(analyzer=KeyAnalyzer(), commas=True, scorable=True),
     caption=_text(_STEM),
     credit=_text(),
-    section=KEYWORD(commas=True, lowercase=True),
-    subsection=KEYWORD(lowercase=True, commas=True),
+    # Section and subsection keys ("us", "americas"), so either one filters.
+    section=KEYWORD(analyzer=KeyAnalyzer(squash=True), commas=True),
+    subsection=KEYWORD(analyzer=KeyAnalyzer(squash=True), commas=True),
+    # The names as shown, for facets.
+    section_name=ID(),
+    subsection_name=ID(),
+    author_names=KEYWORD(commas=True),
     published=DATETIME(sortable=True),
     word_count=NUMERIC(sortable=True),
     content_hash=ID(stored=True),
@@ -92,6 +102,9 @@ def utc_naive(iso: str | None) -> dt.datetime | None:
 
 
 def item_to_document(item: dict[str, Any]) -> dict[str, Any]:
+    """The index document for `item`. Whatever wrote the item (a crawl, a hand-made feed given
+    to reindex), what is stored and indexed has no control characters or bidi overrides."""
+    item = sanitized(item)
     captions = item.get("captions") or []
     document: dict[str, Any] = {
         "url": item["url"],
@@ -104,6 +117,9 @@ def item_to_document(item: dict[str, Any]) -> dict[str, Any]:
         "credit": "\n".join(c.get("credit") or "" for c in captions),
         "section": ",".join(s for s in (item.get("section"), item.get("subsection")) if s),
         "subsection": item.get("subsection") or "",
+        "section_name": item.get("section") or "",
+        "subsection_name": item.get("subsection") or "",
+        "author_names": ",".join(item.get("authors") or []),
         "content_hash": item.get("content_hash") or "",
         "alternates": " ".join(item.get("alternates") or []),
         "item": json.dumps(item, ensure_ascii=False, sort_keys=False),

@@ -6,6 +6,7 @@ import datetime as dt
 import heapq
 import itertools
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,9 +20,9 @@ from whoosh.matching import Matcher
 from whoosh.searching import Hit, Results, Searcher
 
 from newsbot.errors import NewsbotError, UsageError
-from newsbot.search.query import Filters, parse_query
-from newsbot.search.schema import SCHEMA, document_to_item
-from newsbot.terminal import MATCH_END, MATCH_START, clean
+from newsbot.search.query import Filters, bound_expansion, parse_query
+from newsbot.search.schema import SCHEMA, document_to_item, same_schema
+from newsbot.terminal import MATCH_END, MATCH_START, Progress, clean
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
@@ -52,10 +53,34 @@ def open_searcher(index_dir: Path, *, allow_empty: bool = False) -> Iterator[Sea
             f"cannot open the index at {index_dir}: {error}",
             hint="rebuild it with `newsbot reindex`",
         ) from None
+    if not same_schema(ix.schema, SCHEMA):
+        ix = _upgraded(index_dir, ix)
     with ix.searcher() as searcher:
         if not allow_empty and searcher.doc_count() == 0:
             raise IndexMissing(f"the index at {index_dir} has no articles", hint=BUILD_HINT)
         yield searcher
+
+
+def _upgraded(index_dir: Path, ix: index.Index) -> index.Index:
+    """The index rebuilt for this version's schema, or as it is if another writer holds it."""
+    # Imported here: only an index from an older newsbot needs the writer's modules.
+    from newsbot.search.upgrade import upgrade_in_place
+
+    with ix.searcher() as searcher:
+        count = searcher.doc_count()
+    print(
+        f"newsbot: rebuilding the index at {clean(str(index_dir))} for this version "
+        f"({count} articles, once; nothing is lost)",
+        file=sys.stderr,
+    )
+    if upgrade_in_place(index_dir, Progress(count, "rebuilding")) is None:
+        print(
+            "newsbot: the index is busy (a crawl?); searching it as it is, without accent "
+            "folding, until it can be rebuilt",
+            file=sys.stderr,
+        )
+        return ix
+    return index.open_dir(str(index_dir))
 
 
 @dataclass
@@ -84,15 +109,61 @@ class SearchResult:
     pages: int
     suggestion: str | None = None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # When filters removed every hit: how many the query matches without them, and which.
+    unfiltered_total: int = 0
+    blocking_filters: list[str] = field(default_factory=list)
 
 
 class _MarkerFormatter(highlight.Formatter):
-    """Wraps matched words in MATCH_START/MATCH_END; `Style` turns them into colour or nothing."""
+    """Wraps matched words in MATCH_START/MATCH_END; `Style` turns them into colour or nothing.
+
+    Fragments start and end at word boundaries, and an ellipsis marks text left out before,
+    between and after them.
+    """
 
     between = " … "
 
     def format_token(self, text: str, token: Any, replace: bool = False) -> str:
         return MATCH_START + highlight.get_text(text, token, replace) + MATCH_END
+
+    def format(self, fragments: list[highlight.Fragment], replace: bool = False) -> str:
+        if not fragments:
+            return ""
+        for fragment in fragments:
+            _to_word_boundaries(fragment)
+        text = fragments[0].text
+        lead = "… " if fragments[0].startchar > 0 else ""
+        tail = " …" if fragments[-1].endchar < len(text.rstrip()) else ""
+        return lead + self.between.join(self.format_fragment(f, replace) for f in fragments) + tail
+
+
+# Leftover text shorter than this at either end of a fragment is shown rather than elided.
+_SHOW_LEFTOVER_CHARS = 20
+
+
+def _to_word_boundaries(fragment: highlight.Fragment) -> None:
+    """Move the fragment's ends off half words, never past a matched word; take in a few
+    leftover words (stop words Whoosh does not count as tokens) rather than elide them."""
+    text = fragment.text
+    starts = [t.startchar for t in fragment.matches if t.startchar is not None]
+    ends = [t.endchar for t in fragment.matches if t.endchar is not None]
+    first, last = min(starts, default=fragment.endchar), max(ends, default=fragment.startchar)
+    start, end = fragment.startchar, fragment.endchar
+    if len(text[:start].strip()) < _SHOW_LEFTOVER_CHARS:
+        start = 0
+    if len(text[end:].strip()) < _SHOW_LEFTOVER_CHARS:
+        end = len(text)
+    if 0 < start < len(text) and not text[start - 1].isspace():
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    while start < first and text[start].isspace():
+        start += 1
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", last, end)
+        end = space if space >= 0 else end
+    while end > last and text[end - 1].isspace():
+        end -= 1
+    fragment.startchar, fragment.endchar = start, end
 
 
 def _highlighter() -> highlight.Highlighter:
@@ -132,8 +203,9 @@ def _stem_pattern(q: wq.Query) -> _StemFinder | None:
     return _StemFinder(frozenset(stems), re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE))
 
 
-def _windows(text: str, finder: _StemFinder | None, most: int = 3) -> Iterator[str]:
-    """Parts of `text` around its first few matches, each starting past the one before.
+def _windows(text: str, finder: _StemFinder | None, most: int = 3) -> Iterator[tuple[int, int]]:
+    """(start, end) of parts of `text` around its first few matches, each starting past the one
+    before, at word boundaries.
 
     Highlighting re-analyses (stems) every word it is given, which cost ~3 ms per 1,000-word
     article, so ten hits spent far more time on snippets than on the search. More than one
@@ -143,12 +215,37 @@ def _windows(text: str, finder: _StemFinder | None, most: int = 3) -> Iterator[s
     for match in finder.matches(text) if finder else ():
         if match.start() < end:
             continue
-        start = max(0, match.start() - SNIPPET_CHARS // 2)
-        end = match.start() + 3 * SNIPPET_CHARS
-        yield text[start:end]
+        low, high = match.start() - SNIPPET_CHARS // 2, match.start() + 3 * SNIPPET_CHARS
+        start = 0 if low <= 0 else text.find(" ", low, match.start()) + 1
+        end = len(text) if high >= len(text) else text.rfind(" ", match.end(), high)
+        end = len(text) if end < 0 else end
+        yield start, end
         most -= 1
         if not most:
             return
+
+
+def _highlighted(hit: Hit, name: str, text: str, pattern: _StemFinder | None) -> str:
+    for start, end in _windows(text, pattern):
+        fragments = hit.highlights(name, text=text[start:end], top=2)
+        if fragments:
+            lead = "… " if start > 0 and not fragments.startswith("…") else ""
+            tail = " …" if end < len(text) and not fragments.endswith("…") else ""
+            return lead + fragments + tail
+    # No window highlighted (or no stem found): analyse the whole text.
+    return hit.highlights(name, text=text, top=2)
+
+
+def _caption_snippet(hit: Hit, item: dict[str, Any], matched: set[str]) -> str:
+    """The first caption whose text or credit the query matched, with its credit."""
+    for caption in item.get("captions") or []:
+        text, credit = clean(caption.get("text")), clean(caption.get("credit"))
+        marked_text = hit.highlights("caption", text=text, top=1) if "caption" in matched else ""
+        marked_credit = hit.highlights("credit", text=credit, top=1) if "credit" in matched else ""
+        if marked_text or marked_credit:
+            shown = marked_text or text
+            return f"{shown} ({marked_credit or credit})" if credit else shown
+    return ""
 
 
 def _snippet(hit: Hit, item: dict[str, Any], matched: set[str], pattern: _StemFinder | None) -> str:
@@ -156,16 +253,13 @@ def _snippet(hit: Hit, item: dict[str, Any], matched: set[str], pattern: _StemFi
         if name not in matched:
             continue  # nothing to highlight there, and analysing the text is the costly part
         # clean() first: it removes control characters, so the only markers left are ours.
-        text = clean(item.get(name))
-        fragments = next(
-            (f for w in _windows(text, pattern) if (f := hit.highlights(name, text=w, top=2))),
-            None,
-        )
-        if not fragments:
-            # No window highlighted (or no stem found): analyse the whole text.
-            fragments = hit.highlights(name, text=text, top=2)
+        fragments = _highlighted(hit, name, clean(item.get(name)), pattern)
         if fragments:
             return fragments
+    if matched & {"caption", "credit"}:
+        captions = _caption_snippet(hit, item, matched)
+        if captions:
+            return captions
     plain = clean(item.get("summary") or item.get("body"))
     return plain[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …" if len(plain) > SNIPPET_CHARS else plain
 
@@ -395,17 +489,25 @@ def _sorted_by(sort: Sort) -> dict[str, Any]:
     return {"sortedby": "published", "reverse": sort == "newest"}
 
 
-def _facets(searcher: Searcher, results: Results) -> dict[str, dict[str, int]]:
-    """Counts by section, author and month over all matches (not just the page shown).
+# Facet name -> the field holding the names as displayed (any of them pastes into a filter).
+FACET_FIELDS = {
+    "section": "section_name",
+    "subsection": "subsection_name",
+    "author": "author_names",
+}
 
-    Section and author names are the indexed (lowercase) terms, exactly what --section and
-    --author accept, so a facet value can be pasted into a filter.
+
+def _facets(searcher: Searcher, results: Results) -> dict[str, dict[str, int]]:
+    """Counts by section, subsection, author and month over all matches (not just the page
+    shown), under the names `newsbot stats` and the articles show; --section and --author
+    accept them as they are.
     """
     counts: dict[str, dict[str, int]] = {}
-    for name in ("section", "author"):
-        groups = results.groups(name)
-        ranked = sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_TOP]
-        counts[name] = {str(key): n for key, n in ranked if key is not None}
+    for name in FACET_FIELDS:
+        # Articles without the field group under None; they are left out of the counts.
+        groups = {key: n for key, n in results.groups(name).items() if key is not None}
+        ranked = sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))[:FACET_TOP]
+        counts[name] = {str(key): n for key, n in ranked}
     published = searcher.reader().column_reader("published")
     months: Counter[str] = Counter()
     for docnum in results.docs():
@@ -463,12 +565,33 @@ def _respell(searcher: Searcher, word: str) -> str | None:
     # first letter as typed right (prefix=1) makes the search of the term list ~10x cheaper.
     maxdist = 2 if len(stem) < 7 else 3
     forms: Counter[str] = Counter()
-    candidates = reader.corrector("body").suggest(stem, limit=3, maxdist=maxdist, prefix=1)
+    candidates = reader.corrector("body").suggest(stem, limit=8, maxdist=maxdist, prefix=1)
     for candidate in candidates:
         forms.update(_surface_forms(searcher, candidate))
     if not forms:
         return None
-    return min(forms, key=lambda form: (_edit_distance(word, form), -forms[form], form))
+    # Equally many edits apart, the word that keeps more of the letters as typed, in order,
+    # is the one meant: "drout" is "drought" with two letters left out, not "draft".
+    return min(
+        forms,
+        key=lambda form: (
+            _edit_distance(word, form),
+            -_common_letters(word, form),
+            -forms[form],
+            form,
+        ),
+    )
+
+
+def _common_letters(a: str, b: str) -> int:
+    """Length of the longest common subsequence of `a` and `b`."""
+    previous = [0] * (len(b) + 1)
+    for ca in a:
+        current = [0]
+        for j, cb in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if ca == cb else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]
 
 
 def _suggest(searcher: Searcher, text: str, allowed: set[int] | None, total: int) -> str | None:
@@ -501,15 +624,18 @@ def search(
     if limit < 1 or page < 1:
         raise UsageError("--limit and --page must be at least 1")
     q = parse_query(text)
+    bound_expansion(q, searcher.reader())
     allowed = filter_docs(searcher, filters.to_query())
     if allowed is not None and not allowed:
         # Whoosh reads an empty allow-set as "no filter", so nothing-allowed is answered here.
-        return SearchResult(hits=[], total=0, page=page, pages=1)
+        return SearchResult(
+            hits=[], total=0, page=page, pages=1, **_why_nothing(searcher, q, filters)
+        )
     groupedby = None
     if facets:
         groupedby = {
-            "section": sorting.FieldFacet("section", allow_overlap=True, maptype=sorting.Count),
-            "author": sorting.FieldFacet("authors", allow_overlap=True, maptype=sorting.Count),
+            name: sorting.FieldFacet(fieldname, allow_overlap=True, maptype=sorting.Count)
+            for name, fieldname in FACET_FIELDS.items()
         }
     offset = (page - 1) * limit
     if sort == "relevance" and not facets and _only_words(q):
@@ -550,4 +676,25 @@ def search(
         pages=max(1, -(-total // limit)),
         suggestion=_suggest(searcher, text, allowed, total) if total < SUGGEST_BELOW else None,
         facets=_facets(searcher, results) if facets else {},
+        **(_why_nothing(searcher, q, filters) if not total else {}),
     )
+
+
+def _why_nothing(searcher: Searcher, q: wq.Query, filters: Filters) -> dict[str, Any]:
+    """When filters left no hits: how many the query finds without them, and which filters
+    alone remove every one (all of them, when only their combination does)."""
+    described = filters.described()
+    if not described:
+        return {}
+    unfiltered = _count(searcher, q, None)
+    if not unfiltered:
+        return {}
+    blocking = [
+        label
+        for label, part in described
+        if not _count(searcher, q, filter_docs(searcher, part) or set())
+    ]
+    return {
+        "unfiltered_total": unfiltered,
+        "blocking_filters": blocking or [label for label, _ in described],
+    }

@@ -10,16 +10,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
-from newsbot import __version__, commands
+from newsbot import __version__, commands, home
 from newsbot.errors import NewsbotError
 
-INDEX_ENV = "NEWSBOT_INDEX_DIR"
+INDEX_ENV = home.INDEX_ENV
 
 
 def default_index_dir() -> Path:
-    """The index `scrapy crawl` writes by default: `index/` at the project root."""
-    return Path(os.environ.get(INDEX_ENV) or Path(__file__).resolve().parent.parent / "index")
+    """The index `scrapy crawl` writes by default: `$NEWSBOT_INDEX_DIR`, else `<home>/index`."""
+    return home.index_dir()
 
 
 def _command_modules() -> list[ModuleType]:
@@ -27,8 +28,15 @@ def _command_modules() -> list[ModuleType]:
     return [importlib.import_module(f"{commands.__name__}.{name}") for name in names]
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse, but a mistake costs one line on stderr, not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="newsbot",
         description="Search and export a newsbot archive, and extract articles from saved pages.",
         epilog="Run 'newsbot COMMAND --help' for a command's options and an example.",
@@ -55,7 +63,7 @@ def add_index_argument(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"index directory (default: ${INDEX_ENV}, else index/ in the project)",
+        help=f"index directory (default: ${INDEX_ENV}, else index/ in the data home)",
     )
 
 

@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from newsbot.dates import utc_now_iso
+from newsbot.home import is_off
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -51,7 +52,7 @@ def feed_dir_from(settings: BaseSettings) -> Path | None:
             path = Path(uri)
         return path.parent
     feed_dir = settings.get("NEWSBOT_FEED_DIR")
-    return Path(feed_dir) if feed_dir else None
+    return Path(feed_dir) if feed_dir and not is_off(feed_dir) else None
 
 
 class FrontSnapshots:

@@ -7,9 +7,8 @@ environment of the same name.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from newsbot import PROJECT_URL, __version__
+from newsbot import PROJECT_URL, __version__, home
 
 BOT_NAME = "newsbot"
 SPIDER_MODULES = ["newsbot.spiders"]
@@ -17,15 +16,13 @@ NEWSPIDER_MODULE = "newsbot.spiders"
 # Our `scrapy crawl` exits non-zero when a crawl found nothing or could not take the index.
 COMMANDS_MODULE = "newsbot.scrapy_commands"
 
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-# --- Where things go ------------------------------------------------------------------------
+# --- Where things go (newsbot/home.py: $NEWSBOT_HOME, the checkout, or the platform's folder) ---
 # Origin that stands in for every *.nytimes.com host (a local mirror, the sample site, ...).
 NEWSBOT_SITE = os.environ.get("NEWSBOT_SITE", "https://www.nytimes.com")
 # The Whoosh index the index pipeline writes and `newsbot` reads.
-NEWSBOT_INDEX_DIR = os.environ.get("NEWSBOT_INDEX_DIR", str(_PROJECT_ROOT / "index"))
+NEWSBOT_INDEX_DIR = str(home.index_dir())
 # JSON Lines feed written by a plain `scrapy crawl` (no -o/-O): one file per spider and run.
-NEWSBOT_FEED_DIR = os.environ.get("NEWSBOT_FEED_DIR", str(_PROJECT_ROOT / "data" / "feeds"))
+NEWSBOT_FEED_DIR = str(home.feed_dir())
 
 # --- Politeness -------------------------------------------------------------------------------
 # NYT's robots.txt disallows the "Scrapy" token entirely; say honestly who we are instead.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from typing import Any, TextIO
 
 from newsbot.text import escape_for_json, strip_controls
@@ -70,40 +69,59 @@ class Style:
 
 
 class Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal.
+    """A progress bar on stderr, with the rate, elapsed time and ETA, drawn only when stderr is
+    a terminal: piped or redirected stderr gets nothing, so logs and CI output stay clean.
 
-    Piped or redirected stderr gets nothing, so logs and CI output stay clean.
+    `total` may be set after construction, once the caller knows it. rich draws the bar; it is
+    imported on first use, so commands that never show a bar do not pay for the import.
     """
 
-    def __init__(
-        self, total: int, label: str, stream: TextIO | None = None, width: int = 30
-    ) -> None:
+    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty()
-        self.total = max(total, 1)
+        self.total = total
         self.label = label
-        self.width = width
         self.done = 0
-        self._started = time.monotonic()
-        self._last_draw = 0.0
+        self._bar: Any = None
+        self._task: Any = None
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            ProgressColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(f"{task.speed:,.0f}/s" if task.speed else "")
+
+        self._bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            Rate(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=self.stream, force_terminal=True),
+        )
+        self._task = self._bar.add_task(self.label, total=max(self.total, 1))
+        self._bar.start()
 
     def advance(self, count: int = 1) -> None:
         self.done += count
-        now = time.monotonic()
-        # Redrawing on every document would cost more than the indexing of small articles.
-        if self.enabled and (now - self._last_draw >= 0.1 or self.done >= self.total):
-            self._last_draw = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        fraction = min(self.done / self.total, 1.0)
-        filled = int(fraction * self.width)
-        rate = self.done / max(now - self._started, 1e-9)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(
-            f"\r{self.label} [{bar}] {self.done}/{self.total} {fraction:4.0%} {rate:,.0f}/s"
-        )
-        self.stream.flush()
+        if self.enabled:
+            if self._bar is None:
+                self._start()
+            self._bar.update(self._task, completed=self.done, total=max(self.total, 1))
 
     def say(self, text: str) -> None:
         """A status line under the bar, for a phase the bar cannot measure."""
@@ -113,6 +131,7 @@ class Progress:
 
     def finish(self) -> None:
         if self.enabled:
-            self._draw(time.monotonic())
-            self.stream.write("\n")
-            self.stream.flush()
+            if self._bar is None:
+                self._start()
+            self._bar.update(self._task, completed=self.done, total=max(self.total, 1))
+            self._bar.stop()

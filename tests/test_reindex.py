@@ -113,8 +113,10 @@ def test_progress_bar_only_on_a_terminal(capsys, tmp_path):
 
     tty = Tty()
     reindex([feed], tmp_path / "ix2", progress=Progress(0, "indexing", stream=tty))
-    assert f"\rindexing [{'#' * 30}] {len(ARTICLES)}/{len(ARTICLES)} 100%" in tty.getvalue()
-    assert tty.getvalue().endswith("\nwriting the index ...\n")
+    drawn = tty.getvalue()
+    assert "indexing" in drawn and f"{len(ARTICLES)}/{len(ARTICLES)}" in drawn
+    assert "100%" in drawn
+    assert drawn.endswith("writing the index ...\n")
     piped = io.StringIO()
     reindex([feed], tmp_path / "ix3", progress=Progress(0, "indexing", stream=piped))
     assert piped.getvalue() == ""

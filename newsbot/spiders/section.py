@@ -92,6 +92,7 @@ class SectionSpider(scrapy.Spider):
         # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
         self._changed: dict[str, str | None] = {}
         self._requested: set[str] = set()
+        self._skipped: set[str] = set()  # not requested: stored, and no source says it changed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SectionSpider:
@@ -220,7 +221,9 @@ class SectionSpider(scrapy.Spider):
             and self.crawl_state is not None
             and not self.crawl_state.needs_fetch([canonical, url], changed)
         ):
-            stats.inc_value(f"{STAT}/unchanged_skipped")
+            if canonical not in self._skipped:  # front, feed and sitemap may all list it
+                self._skipped.add(canonical)
+                stats.inc_value(f"{STAT}/unchanged_skipped")
             return
         self._requested.add(canonical)
         stats.inc_value(f"{STAT}/requested")

@@ -80,10 +80,11 @@ def record(
 _NOT_EXTRACTED = frozenset({"crawled_at", "parser_version", "alternates", "near_duplicate_of"})
 
 
-def same_extraction(first: dict[str, Any], second: dict[str, Any]) -> bool:
-    """Whether two items say the same about the article, whatever parser or crawl made them."""
+def changed_fields(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """The fields in which two items say different things about the article, whatever parser
+    or crawl made them."""
     names = (set(first) | set(second)) - _NOT_EXTRACTED
-    return all(first.get(name) == second.get(name) for name in names)
+    return sorted(name for name in names if first.get(name) != second.get(name))
 
 
 def record_reextraction(
@@ -91,7 +92,7 @@ def record_reextraction(
 ) -> tuple[History, str]:
     """Fold a re-extraction of the current version's capture into the history: "unchanged",
     or "reextracted" with the change kept apart from the revisions."""
-    if same_extraction(previous, item):
+    if not changed_fields(previous, item):
         return history, "unchanged"
     history.parser_changes.append(
         {

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from newsbot.warc.ingest import run_ingest, warc_files
     from newsbot.warc.reader import CaptureReader
 
+    since = _since(args.since)
     index_dir = resolve_index(args)
     warc_dir = args.warc_dir or Path(
         os.environ.get("NEWSBOT_WARC_DIR") or default_warc_dir(index_dir)
@@ -67,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
             f"no WARC captures in {warc_dir}",
             hint="crawls capture there unless NEWSBOT_WARC_ENABLED is off; or give --warc-dir",
         )
-    since = _since(args.since)
     only = canonical_article_url(strip_tracking(args.url)) if args.url else None
 
     def wanted(url: str) -> bool:

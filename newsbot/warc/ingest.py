@@ -132,6 +132,12 @@ class WarcSpider(scrapy.Spider):
                 yield await asyncio.wrap_future(waiting.popleft())
 
 
+class ReextractSpider(WarcSpider):
+    """The same, for `newsbot reextract`: its own name, so its feed is `reextract-<time>.jsonl`."""
+
+    name = "reextract"
+
+
 class AlreadyCurrent(DropItem):
     """Re-extraction made exactly the stored item: nothing to store, nothing for the feed."""
 
@@ -196,6 +202,7 @@ def ingest_settings(index_dir: Path, log_level: str, reextract: bool) -> Setting
     settings.set("NEWSBOT_FRONTS_ENABLED", False, priority="cmdline")
     settings.set("NEWSBOT_STATE_PATH", "off", priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    settings.set("FEED_STORE_EMPTY", False, priority="cmdline")
     if reextract:
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
         order = pipelines.pop(_INDEX_PIPELINE, 400)
@@ -226,7 +233,7 @@ def run_ingest(
         progress.total = max(len(located), 1)
     settings = ingest_settings(index_dir, log_level, reextract)
     process = CrawlerProcess(settings)
-    crawler: Crawler = process.create_crawler(WarcSpider)
+    crawler: Crawler = process.create_crawler(ReextractSpider if reextract else WarcSpider)
     process.crawl(crawler, located=located, procs=procs, progress=progress)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}

@@ -203,6 +203,9 @@ def ingest_settings(index_dir: Path, log_level: str, reextract: bool) -> Setting
     settings.set("NEWSBOT_STATE_PATH", "off", priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("FEED_STORE_EMPTY", False, priority="cmdline")
+    # Items arrive as fast as they parse: the batch fills by count, and the timer only has to
+    # commit the last one, so waiting NEWSBOT_INDEX_COMMIT_SECONDS (for a slow crawl) is idle.
+    settings.set("NEWSBOT_INDEX_COMMIT_SECONDS", 1.0, priority="cmdline")
     if reextract:
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
         order = pipelines.pop(_INDEX_PIPELINE, 400)

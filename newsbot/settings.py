@@ -44,7 +44,11 @@ COOKIES_ENABLED = False
 # --- Discovery and navigation (spiders, mirroring, incremental state) ------------------------
 # After every built-in downloader middleware, so robots.txt, redirects, retries and compression
 # all work with the site's own URLs (see newsbot/middlewares.py).
-DOWNLOADER_MIDDLEWARES = {"newsbot.middlewares.SiteMirrorMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "newsbot.middlewares.SiteMirrorMiddleware": 950,
+    # Between the mirror (site URLs back) and HttpCompression (590): raw bytes, site URLs.
+    "newsbot.warc.capture.WarcCaptureMiddleware": 920,
+}
 EXTENSIONS = {
     "newsbot.extensions.FrontSnapshots": 500,
     "newsbot.extensions.ZeroArticleAlarm": 510,
@@ -62,6 +66,17 @@ NEWSBOT_FRONTS_ENABLED = True
 NEWSBOT_FRONTS_PATH = os.environ.get("NEWSBOT_FRONTS_PATH", "")
 # End a crawl that found no article with reason no_articles and a loud ERROR.
 NEWSBOT_ZERO_ALARM = True
+
+# --- WARC capture (see docs/warc.md) ----------------------------------------------------------
+# Write every fetched response, with its request, to WARC 1.1 files (`newsbot reextract` and
+# `newsbot ingest` read them back).
+NEWSBOT_WARC_ENABLED = True
+# Where the files go; empty means warc/ beside NEWSBOT_INDEX_DIR (warc/ in the project).
+NEWSBOT_WARC_DIR = os.environ.get("NEWSBOT_WARC_DIR", "")
+# Start a new file once the current one reaches this size, in bytes (the usual 1 GB).
+NEWSBOT_WARC_MAX_BYTES = 1_000_000_000
+# Responses waiting for the writer thread; when full the crawl waits instead of losing one.
+NEWSBOT_WARC_QUEUE_SIZE = 64
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

@@ -28,7 +28,8 @@ def test_every_era_has_a_fixture() -> None:
     assert {"legacy", "vi2018", "react", "testid", "interactive", "live"} <= set(PAGES)
 
 
-@pytest.mark.parametrize("field", list(ARTICLE_FIELDS))
+# parser_version changes with every edit of the parser code, so no fixture can hold it.
+@pytest.mark.parametrize("field", [name for name in ARTICLE_FIELDS if name != "parser_version"])
 @pytest.mark.parametrize("name", PAGES)
 def test_field_matches_expected(name: str, field: str) -> None:
     assert extract(name)[field] == expected(name)[field]

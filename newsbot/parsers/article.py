@@ -13,10 +13,12 @@ from urllib.parse import urljoin, urlsplit
 from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
 from newsbot.items import ArticleItem
 from newsbot.parsers import (
+    nyt_blogs,
     nyt_generic,
     nyt_legacy,
     nyt_live,
     nyt_mobile,
+    nyt_pre2012,
     nyt_react,
     nyt_testid,
     nyt_vi2018,
@@ -37,7 +39,12 @@ from newsbot.parsers.common import (
     text_of,
     xpath,
 )
-from newsbot.urls import canonical_article_url, is_article_url
+from newsbot.urls import (
+    canonical_article_url,
+    is_article_url,
+    is_discoverable_article,
+    is_site_host,
+)
 
 # Most specific first: a live blog also matches the 2021 headline hook, a 2021 page also has
 # the 2018–2020 body section. Legacy is tested before vi2018 because its test (a paragraph
@@ -49,6 +56,8 @@ ERAS: tuple[Markup, ...] = (
     nyt_legacy.MARKUP,
     nyt_vi2018.MARKUP,
     nyt_mobile.MARKUP,
+    nyt_pre2012.MARKUP,
+    nyt_blogs.MARKUP,
     nyt_generic.MARKUP,
 )
 
@@ -155,7 +164,13 @@ def _canonical_url(
     url: str | None,
 ) -> str | None:
     """The page's own address: canonical link and metas first, then what copies without a
-    `<head>` keep (the microdata `itemid` on `<html>`, NYT5 share tools' `data-url`)."""
+    `<head>` keep (the microdata `itemid` on `<html>`, NYT5 share tools' `data-url`).
+
+    A stated address is trusted only when it is an article URL on the site's own hosts: a
+    canonical naming another host, or a section front, must not make this page stand for
+    another document. Without one, the address the page was fetched from is its URL; a page
+    read from a file, with no such address, keeps the first address on the site it states.
+    """
     sources: list[Callable[[], str | None]] = [
         lambda: next(
             (li.get("href") for li in landmarks.links if li.get("rel") == "canonical"), None
@@ -165,14 +180,20 @@ def _canonical_url(
         lambda: _app_link(first_meta(meta, "al:iphone:url", "al:ipad:url")),
         lambda: _article_itemid(landmarks.root),
         lambda: next(iter(_SHARE_URL(container)), None),
-        lambda: url,
     ]
+    on_site: str | None = None
     for read in sources:
         candidate = (read() or "").strip()
-        if candidate.startswith(("http://", "https://", "/")):
-            absolute = urljoin(url or "https://www.nytimes.com/", candidate)
-            return canonical_article_url(absolute)
-    return None
+        if not candidate.startswith(("http://", "https://", "/")):
+            continue
+        absolute = canonical_article_url(urljoin(url or "https://www.nytimes.com/", candidate))
+        if is_discoverable_article(absolute):
+            return absolute
+        if on_site is None and is_site_host(urlsplit(absolute).hostname):
+            on_site = absolute
+    if url and url.strip().startswith(("http://", "https://")):
+        return canonical_article_url(url)
+    return on_site
 
 
 _SHARE_URL = xpath("(.//*[has-class('sharetools')]/@data-url)[1]")
@@ -196,6 +217,8 @@ def _article_itemid(root: Element) -> str | None:
 
 _PUBLISHED_NOTE = re.compile(r"\s*\(Published \d{4}\)\s*$")
 _SITE_SUFFIX = re.compile(r"\s+[-|–]\s+(?:The New York Times|NYTimes\.com)\s*$")
+# og:title and <title> put the desk in front ("Opinion | …"); the visible h1 does not.
+_DESK_PREFIX = re.compile(r"^[\w .’'&-]{2,40}\s+\|\s+")
 
 
 def _headline(
@@ -204,23 +227,75 @@ def _headline(
     meta: dict[str, list[str]],
     ld_article: dict[str, Any] | None,
 ) -> str | None:
+    """The visible h1: the era's heading, else the story's first h1 that is not a masthead.
+    Structured data (hdl, og:title, JSON-LD, `<title>`) often holds an SEO or earlier variant,
+    so it stands in only when the page shows no heading at all."""
     for element in markup.headline(container):
-        text = text_of(element)
-        if text:
+        text = _shown_text(element)
+        if text and not _is_masthead(element, text):
             return text
-    fallback = first_meta(meta, "hdl", "headline", "og:title") or _ld_text(ld_article, "headline")
-    if not fallback:
-        # A copy without metas whose heading the era does not know: the story's first <h1>,
-        # else the document title.
-        heading = next(iter(_FIRST_H1(container)), None)
-        fallback = text_of(heading) if heading is not None else ""
-        fallback = fallback or _DOCUMENT_TITLE(container)
+    for element in islice(container.iter("h1"), 5):
+        text = _shown_text(element)
+        if text and not _is_masthead(element, text):
+            return text
+    fallback = (
+        first_meta(meta, "hdl", "headline", "og:title")
+        or _ld_text(ld_article, "headline")
+        or _DOCUMENT_TITLE(container)
+    )
     if not fallback:
         return None
-    return _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback))) or None
+    fallback = _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback)))
+    return _DESK_PREFIX.sub("", fallback) or None
 
 
-_FIRST_H1 = xpath("(.//h1)[1]")
+def _shown_text(element: Element) -> str:
+    """What a reader sees of a heading or caption: `<br>` reads as a space (balance-text
+    headlines break lines with it), hidden copies are left out, and a heading that holds its
+    text twice (a visible copy and a screen-reader copy) gives it once."""
+    parts: list[str] = []
+
+    def walk(node: Element) -> None:
+        parts.append(node.text or "")
+        for child in node:
+            if child.tag == "br":
+                parts.append(" ")
+            elif isinstance(child.tag, str) and not _is_hidden(child):
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(element)
+    words = clean("".join(parts)).split(" ")
+    half = len(words) // 2
+    if half and len(words) % 2 == 0 and words[:half] == words[half:]:
+        words = words[:half]
+    return " ".join(words)
+
+
+def _is_hidden(element: Element) -> bool:
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return (
+        element.get("hidden") is not None
+        or "display:none" in style
+        or "visibility:hidden" in style
+    )
+
+
+def _is_masthead(heading: Element, text: str) -> bool:
+    """A blog's or section's name as the page's top heading: an h1 that is all one link to a
+    page that is not an article (the blog's front), or that names itself a header or logo."""
+    marks = f"{heading.get('id') or ''} {heading.get('class') or ''}".lower()
+    if any(word in marks for word in ("masthead", "logo", "blog-title", "site-title")):
+        return True
+    if heading.get("id") == "header":
+        return True
+    links = list(islice(heading.iter("a"), 2))
+    if len(links) != 1 or text_of(links[0]) != text:
+        return False
+    href = (links[0].get("href") or "").strip()
+    return not is_article_url(urljoin("https://www.nytimes.com/", href))
+
+
 _DOCUMENT_TITLE = xpath("string(/html/head/title)")
 
 
@@ -322,6 +397,7 @@ def _published(
         yield first_meta(meta, "pdate", "dat", "displaydate"), "meta"
         for stated in _stated_dates(container, markup):
             yield stated, "time"
+        yield clean(_DATELINE(container)) or None, "time"
         yield _url_date(canonical), "url"
 
     day_only: tuple[datetime, str, str] | None = None
@@ -338,6 +414,15 @@ def _published(
     if stated is not None:
         return isoformat(parse_datetime(stated) or day_only[0]), stated, "time"
     return isoformat(day_only[0]), day_only[1], day_only[2]
+
+
+# Templates older than `<time>` show the date as text: blog posts' `span.timestamp` ("April 11,
+# 2011, 9:43 pm", New York time; its `title` claims UTC but holds the same wall clock), and
+# pre-2012 articles' `h6.dateline` ("Published: July 25, 2010").
+_DATELINE = xpath(
+    "string((.//*[has-class('timestamp') or has-class('dateline') or has-class('entry-date')]"
+    "[not(self::time)])[1])"
+)
 
 
 def _stated_dates(container: Element, markup: Markup) -> list[str]:
@@ -440,6 +525,8 @@ SECTION_NAMES = {
     "espanol": "En español",
     "europe": "Europe",
     "fashion": "Fashion",
+    # `SCG global` (and /business/global/ paths) is the Global Business desk.
+    "global": "Global Business",
     "food": "Food",
     "health": "Health",
     "insider": "Times Insider",
@@ -578,7 +665,9 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 
 
 def _body(container: Element, markup: Markup) -> list[str]:
-    paragraphs = [text for block in markup.paragraphs(container) for text in _block_texts(block)]
+    blocks = markup.paragraphs(container)
+    selected = set(blocks)
+    paragraphs = [text for block in blocks for text in _block_texts(block, selected)]
     kept = [text for text in paragraphs if _is_body_text(text)]
     if not kept:
         # Body columns under another wrapper: the paragraph class every React build since
@@ -603,13 +692,19 @@ _STORY_PARAGRAPHS = xpath(
 _BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
 
 
-def _block_texts(block: Element) -> list[str]:
+def _block_texts(block: Element, selected: set[Element] | None = None) -> list[str]:
     """A paragraph's text; each item of a list, each paragraph of a quoted block."""
     if block.tag in {"ul", "ol"}:
         return [text_of(item) for item in block.iterchildren("li")]
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
+    if selected is not None:
+        nested = {p for p in block.iterdescendants("p") if p in selected}
+        if nested:
+            # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the
+            # inner one is read on its own, so the outer keeps only its own text.
+            return [clean(_text_outside(block, nested))]
     return [text_of(block)]
 
 

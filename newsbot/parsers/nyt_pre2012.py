@@ -1,0 +1,35 @@
+"""Article pages from before the 2012 redesign (2006–2011): `div#article` holding
+`h1.articleHeadline`, `h6.byline`, one or more `div.articleBody` runs of bare `<p>`, and
+`div.articleInline` boxes (photos, "Related" lists, portfolio tools) between the runs."""
+
+from newsbot.parsers.common import Element, Landmarks, Markup, main_article, xpath
+
+_BODY_RUN = "div[has-class('articleBody')]"
+# The first body run's story element: `div#article` (the page has no `<article>`).
+_STORY = xpath(f"(.//{_BODY_RUN})[1]/ancestor::div[@id='article'][1]")
+# Inline boxes sit inside a run when a `<p>` was left open; their text is never body.
+_NOT_IN_BOX = "[not(ancestor::div[has-class('articleInline') or has-class('inlineImage')])]"
+
+
+def find_story(landmarks: Landmarks) -> Element | None:
+    page = main_article(landmarks)
+    if page is None:
+        return None
+    found = _STORY(page)
+    return found[0] if found else None
+
+
+MARKUP = Markup(
+    era="pre2012",
+    find_story=find_story,
+    headline=xpath(".//h1[has-class('articleHeadline')]"),
+    byline=xpath(".//h6[has-class('byline')]"),
+    # Contributor lines sit in `div.authorIdentification` inside the last run.
+    paragraphs=xpath(f".//{_BODY_RUN}//p{_NOT_IN_BOX}"),
+    end_notes=xpath(".//div[has-class('articleCorrection')]//p"),
+    # `div.articleSpanImage` (lead photo) and `div.inlineImage` (in-text photos): an image,
+    # `.credit` and `p.caption`.
+    figures=xpath(
+        ".//div[has-class('articleSpanImage') or has-class('inlineImage')][.//img]"
+    ),
+)

@@ -309,8 +309,24 @@ def _summary(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> s
 # --- byline and authors ----------------------------------------------------------------------
 
 _NAME_SEPARATORS = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
-# "Photographs by Jane Roe" inside a byline: the role goes, the name stays.
-_ROLE = re.compile(r"^(?:[\w ]+\s)?by\s+", re.IGNORECASE)
+# What a byline credits before "by": "Photographs and Text by Jane Roe", "Video by …". The
+# roles go, the names stay; each credit starts a new run of names.
+_ROLE_WORD = (
+    r"(?:photo(?:graph)?s?|photography|text|videos?|reporting|reported|written|words|story"
+    r"|interviews?|produced|production|illustrations?|illustrated|graphics|designed|design"
+    r"|animations?|edited|compiled|research|maps?|audio|narrated|development|art|directed"
+    r"|drawings?|data)"
+)
+_CREDIT = re.compile(
+    rf"(?:\b{_ROLE_WORD}(?:\s*(?:,|and|&)\s*{_ROLE_WORD})*\s+)?\bby(?:\s+|$)", re.IGNORECASE
+)
+# A news agency or the paper itself is not a person: the byline keeps it, `authors` does not.
+_ORGANISATION = re.compile(
+    r"^(?:the\s+)?(?:associated\s+press|a\.?p\.?|reuters|agence\s+france-presse|afp"
+    r"|bloomberg(?:\s+news)?|dow\s+jones|kaiser\s+health\s+news|the\s+new\s+york\s+times"
+    r"|new\s+york\s+times|nytimes\.com|the\s+editorial\s+board|staff)$",
+    re.IGNORECASE,
+)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
 
 
@@ -328,10 +344,18 @@ def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> s
     )
     shown = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", clean(" ".join(pieces)))
     shown = _REPORTING_FROM.sub("", shown)
+    if not _split_names(shown):
+        shown = ""  # a bare "By" (the names did not render) is no byline
     stated = clean(first_meta(meta, "byl"))
     # A post's sign-off ("— Name and Name", live blogs) stands in only when the page states none.
     if shown.startswith(("—", "–")) and stated:
         return stated
+    # A byline split over several elements, of which the era's path found only the first: the
+    # stated byline names the same people and more.
+    if shown and stated:
+        seen = {name.casefold() for name in _split_names(shown)}
+        if seen < {name.casefold() for name in _split_names(stated)}:
+            return stated
     return shown or stated or None
 
 
@@ -341,12 +365,17 @@ def _authors(
     known = _ld_people(ld_article) + _split_names(first_meta(meta, "author") or "")
     names = _split_names(byline or "") or known
     by_folded = {name.casefold(): name for name in known}
-    return [by_folded.get(name.casefold()) or _proper_case(name) for name in names]
+    people = [name for name in names if not _ORGANISATION.match(name)]
+    return [by_folded.get(name.casefold()) or _proper_case(name) for name in people]
 
 
 def _split_names(byline: str) -> list[str]:
     text = clean(byline).lstrip("—–- ")
-    names = (_ROLE.sub("", name).strip() for name in _NAME_SEPARATORS.split(text))
+    names = (
+        name.strip(" :")
+        for credit in _CREDIT.split(text)
+        for name in _NAME_SEPARATORS.split(credit)
+    )
     return list(dict.fromkeys(name for name in names if name))
 
 
@@ -651,9 +680,24 @@ _BOILERPLATE = re.compile(
     r"|A version of this article appears in print on.*"
     # The standing lines that close opinion pieces.
     r"|The Times is committed to publishing a diversity of letters to the editor\..*"
-    r"|Follow The New York Times Opinion section on .*)$",
+    r"|Follow The New York Times Opinion section on .*"
+    # Pre-2012 page furniture that shares the body's containers.
+    r"|Connect with .*|Also in .*|Times Reader.*|(?:Go to your|Add to) Portfolio.*"
+    r"|Try Times Reader.*|Experience the new Times app.*|Next Page ?»?|Previous Page ?»?)$",
     re.IGNORECASE,
 )
+# Italic lines above the story that point elsewhere: "Follow our live coverage …", a
+# newsletter's welcome and sign-up line, a podcast's "Listen to …" intro.
+_PROMO_WORDS = re.compile(
+    r"\b(?:follow|live coverage|latest updates|sign up|newsletter|inbox|listen|podcast"
+    r"|subscribe|download|read more|watch)\b",
+    re.IGNORECASE,
+)
+# Work on absurd pages is capped: a page whose first PROBE_BLOCKS candidate paragraphs hold no
+# article-sized one is not an article, and no article has more than MAX_BLOCKS paragraphs.
+PROBE_BLOCKS = 2000
+MAX_BLOCKS = 50_000
+_ARTICLE_SIZED_WORDS = 12
 # "[Get New York Today in your inbox.]": a paragraph wholly in brackets is an editor's promo.
 _BRACKETED_PROMO = re.compile(r"^\[[^\[\]]+\]$")
 _CONTRIBUTORS = re.compile(
@@ -665,10 +709,21 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 
 
 def _body(container: Element, markup: Markup) -> list[str]:
-    blocks = markup.paragraphs(container)
+    blocks = markup.paragraphs(container)[:MAX_BLOCKS]
+    blocks += _swallowed_paragraphs(blocks)
     selected = set(blocks)
-    paragraphs = [text for block in blocks for text in _block_texts(block, selected)]
-    kept = [text for text in paragraphs if _is_body_text(text)]
+    kept: list[str] = []
+    article_sized = False
+    for index, block in enumerate(blocks):
+        if index == PROBE_BLOCKS and not article_sized:
+            raise NotAnArticle(f"no article-sized paragraph in the first {index} of the body")
+        for text in _block_texts(block, selected):
+            if not _is_body_text(text):
+                continue
+            if not kept and _is_cross_promo(block, text):
+                continue
+            kept.append(text)
+            article_sized = article_sized or text.count(" ") >= _ARTICLE_SIZED_WORDS
     if not kept:
         # Body columns under another wrapper: the paragraph class every React build since
         # 2018 gives body text.
@@ -692,10 +747,50 @@ _STORY_PARAGRAPHS = xpath(
 _BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
 
 
+def _swallowed_paragraphs(blocks: list[Element]) -> list[Element]:
+    """Paragraphs that an unclosed block (an embed missing its `</div>`) pulled in after the
+    last one the era's path reaches: following it, with its class, outside figures."""
+    if not blocks or blocks[-1].tag != "p" or not blocks[-1].get("class"):
+        return []
+    last, known = blocks[-1], set(blocks)
+    found = []
+    for sibling in last.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in {"figure", "aside", "p"}:
+            continue
+        for paragraph in sibling.iterdescendants("p"):
+            if (
+                paragraph.get("class") == last.get("class")
+                and paragraph not in known
+                and not _in_figure(paragraph, sibling)
+            ):
+                found.append(paragraph)
+    return found
+
+
+def _in_figure(element: Element, stop: Element) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor is stop:
+            return False
+        if ancestor.tag in {"figure", "aside"}:
+            return True
+    return False
+
+
+def _is_cross_promo(block: Element, text: str) -> bool:
+    """A paragraph wholly in italics, above the story, that sends the reader elsewhere."""
+    if (block.text or "").strip() or not _PROMO_WORDS.search(text):
+        return False
+    children = [child for child in block if isinstance(child.tag, str)]
+    return bool(children) and all(
+        child.tag in {"em", "i"} and not (child.tail or "").strip() for child in children
+    )
+
+
 def _block_texts(block: Element, selected: set[Element] | None = None) -> list[str]:
-    """A paragraph's text; each item of a list, each paragraph of a quoted block."""
+    """A paragraph's text; each item of a list, each paragraph of a quoted block. A list item
+    that is nothing but one link is navigation ("Also in …", a live blog's post headlines)."""
     if block.tag in {"ul", "ol"}:
-        return [text_of(item) for item in block.iterchildren("li")]
+        return [text_of(item) for item in block.iterchildren("li") if not _is_link_only(item)]
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
@@ -706,6 +801,11 @@ def _block_texts(block: Element, selected: set[Element] | None = None) -> list[s
             # inner one is read on its own, so the outer keeps only its own text.
             return [clean(_text_outside(block, nested))]
     return [text_of(block)]
+
+
+def _is_link_only(item: Element) -> bool:
+    links = list(islice(item.iter("a"), 2))
+    return len(links) == 1 and text_of(links[0]) == text_of(item)
 
 
 def _is_body_text(text: str) -> bool:
@@ -755,32 +855,47 @@ _IS_VIDEO = xpath(
     " or .//span[normalize-space()='Video'][not(ancestor::figcaption)]"
     " or .//img[starts-with(@alt, 'Video player')]]"
 )
+# Thumbnails of other stories: a figure inside a link (related coverage, "More in …"), or in a
+# recirculation block. Their "caption" is the thumbnail's credit.
+_IS_PROMO = xpath(
+    "self::*[ancestor::a[@href][not(starts-with(normalize-space(@href), 'javascript'))]"
+    " or ancestor::*[@data-testid='recirculation' or contains(@class, 'Recirculation')"
+    " or contains(@class, 'RelatedCoverage') or contains(@class, 'related-coverage')]]"
+)
 # A credit wrapper often holds a second credit-marked element: only the outermost counts.
 _IS_CREDIT = (
     "@itemprop='copyrightHolder' or contains(@class, 'credit') or has-class('e1z0qqy90')"
     " or span[normalize-space()='Credit' or normalize-space()='Credit...']"
 )
 _CREDITS = xpath(f".//*[{_IS_CREDIT}][not(ancestor::*[{_IS_CREDIT}])]")
-# Pages from before 2014 have no <figcaption>: `p.caption` sits beside the image.
+# Pages from before 2014 have no <figcaption>: `p.caption` (or a blog's `span.caption`,
+# mobile pages' `p.image-caption`) sits beside the image.
 _CAPTION = xpath(
-    "(.//figcaption | .//*[has-class('g-photo-caption')] | .//*[has-class('caption')])[1]"
+    "(.//figcaption | .//*[has-class('g-photo-caption')] | .//*[has-class('caption')]"
+    " | .//*[has-class('image-caption') or has-class('wp-caption-text')])[1]"
 )
 _IMAGE = xpath(
     "(.//img/@src | .//img/@data-src | .//img/@srcset | .//source/@srcset | self::*/@itemid)"
 )
 _CREDIT_LABEL = re.compile(r"^(?:Credit(?:\.\.\.|…)?\s*)+")
+# Work on a page with absurdly many figures stops here; no article has this many photos.
+MAX_FIGURES = 2000
+# Controls inside a caption ("View Location", "Expand"): their labels are not caption text.
+_CONTROLS = {"button", "select", "input", "svg", "script", "style"}
+# Blocks inside a caption are separate pieces of text, never glued to their neighbours.
+_BLOCKS = {"div", "p", "section", "li", "figcaption", "h2", "h3", "h4", "h5", "h6"}
 
 
 def _captions(container: Element, markup: Markup) -> list[dict[str, str | None]]:
     captions = []
-    for figure in markup.figures(container):
-        if _IS_VIDEO(figure):
+    for figure in islice(markup.figures(container), MAX_FIGURES):
+        if _IS_VIDEO(figure) or _IS_PROMO(figure):
             continue
         credits = _CREDITS(figure)
         credit_texts = dict.fromkeys(_CREDIT_LABEL.sub("", text_of(c)) for c in credits)
         credit = "; ".join(text for text in credit_texts if text) or None
         caption = next(iter(_CAPTION(figure)), None)
-        text = clean(_text_outside(caption, set(credits))) if caption is not None else ""
+        text = clean(_caption_text(caption, set(credits))) if caption is not None else ""
         if not text and not credit:
             continue
         captions.append({"text": text or None, "credit": credit, "image_url": _image_url(figure)})
@@ -794,6 +909,21 @@ def _image_url(figure: Element) -> str | None:
         if address.startswith(("http://", "https://", "//")):
             return urljoin("https://www.nytimes.com/", address)
     return None
+
+
+def _caption_text(element: Element, excluded: set[Element]) -> str:
+    """The caption's own text: without its credit, controls or hidden parts."""
+    parts = [element.text or ""]
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if child not in excluded and tag not in _CONTROLS and not _is_hidden(child):
+            if child.get("role") != "button":
+                gap = " " if tag in _BLOCKS else ""
+                parts.append(gap + _caption_text(child, excluded) + gap)
+        elif tag == "br":
+            parts.append(" ")
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _text_outside(element: Element, excluded: set[Element]) -> str:

@@ -107,7 +107,7 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
         summary=_summary(meta, ld_article),
         section=section,
         subsection=subsection,
-        authors=_authors(byline, meta, ld_article),
+        authors=_authors(byline, meta, ld_article, container),
         byline=byline,
         published=published,
         published_raw=published_raw,
@@ -360,13 +360,32 @@ def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> s
 
 
 def _authors(
-    byline: str | None, meta: dict[str, list[str]], ld_article: dict[str, Any] | None
+    byline: str | None,
+    meta: dict[str, list[str]],
+    ld_article: dict[str, Any] | None,
+    container: Element | None = None,
 ) -> list[str]:
     known = _ld_people(ld_article) + _split_names(first_meta(meta, "author") or "")
     names = _split_names(byline or "") or known
+    if container is not None and names and all(_ORGANISATION.match(name) for name in names):
+        # Reports and interactives credited to the paper sign off with the people who wrote
+        # them ("By Ann Lee, Bo Ray and Cy Do." at the end): that is the visible byline.
+        names = _signature_names(container) or names
     by_folded = {name.casefold(): name for name in known}
     people = [name for name in names if not _ORGANISATION.match(name)]
     return [by_folded.get(name.casefold()) or _proper_case(name) for name in people]
+
+
+_SIGNATURE = xpath(
+    "(.//p[starts-with(normalize-space(), 'By ')][string-length(normalize-space()) < 300]"
+    "[not(ancestor::figure or ancestor::aside or ancestor::nav or ancestor::footer"
+    " or ancestor::header or contains(@class, 'byline'))])[last()]"
+)
+
+
+def _signature_names(container: Element) -> list[str]:
+    found = _SIGNATURE(container)
+    return _split_names(text_of(found[0])) if found else []
 
 
 def _split_names(byline: str) -> list[str]:
@@ -376,7 +395,13 @@ def _split_names(byline: str) -> list[str]:
         for credit in _CREDIT.split(text)
         for name in _NAME_SEPARATORS.split(credit)
     )
-    return list(dict.fromkeys(name for name in names if name))
+    return list(dict.fromkeys(_without_full_stop(name) for name in names if name))
+
+
+def _without_full_stop(name: str) -> str:
+    """"Tyson Evans." closing a sentence-style byline; "Jr." and initials keep theirs."""
+    last = name.rsplit(" ", 1)[-1]
+    return name[:-1] if last.endswith(".") and len(last) > 4 else name
 
 
 def _proper_case(name: str) -> str:
@@ -683,7 +708,11 @@ _BOILERPLATE = re.compile(
     r"|Follow The New York Times Opinion section on .*"
     # Pre-2012 page furniture that shares the body's containers.
     r"|Connect with .*|Also in .*|Times Reader.*|(?:Go to your|Add to) Portfolio.*"
-    r"|Try Times Reader.*|Experience the new Times app.*|Next Page ?»?|Previous Page ?»?)$",
+    r"|Try Times Reader.*|Experience the new Times app.*|Next Page ?»?|Previous Page ?»?"
+    # Desks' closing sign-up and follow lines.
+    r"|For (?:weekly|daily|more) (?:email )?updates on .*sign up.*"
+    r"|Sign up for (?:the |our )?[\w ’'&-]{0,60}newsletter.*"
+    r"|Follow (?:us|[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){0,3}) on (?:Twitter|Facebook|Instagram)\b.*)$",
     re.IGNORECASE,
 )
 # Italic lines above the story that point elsewhere: "Follow our live coverage …", a
@@ -711,13 +740,12 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 def _body(container: Element, markup: Markup) -> list[str]:
     blocks = markup.paragraphs(container)[:MAX_BLOCKS]
     blocks += _swallowed_paragraphs(blocks)
-    selected = set(blocks)
     kept: list[str] = []
     article_sized = False
     for index, block in enumerate(blocks):
         if index == PROBE_BLOCKS and not article_sized:
             raise NotAnArticle(f"no article-sized paragraph in the first {index} of the body")
-        for text in _block_texts(block, selected):
+        for text in _block_texts(block):
             if not _is_body_text(text):
                 continue
             if not kept and _is_cross_promo(block, text):
@@ -786,7 +814,7 @@ def _is_cross_promo(block: Element, text: str) -> bool:
     )
 
 
-def _block_texts(block: Element, selected: set[Element] | None = None) -> list[str]:
+def _block_texts(block: Element) -> list[str]:
     """A paragraph's text; each item of a list, each paragraph of a quoted block. A list item
     that is nothing but one link is navigation ("Also in …", a live blog's post headlines)."""
     if block.tag in {"ul", "ol"}:
@@ -794,12 +822,10 @@ def _block_texts(block: Element, selected: set[Element] | None = None) -> list[s
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
-    if selected is not None:
-        nested = {p for p in block.iterdescendants("p") if p in selected}
-        if nested:
-            # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the
-            # inner one is read on its own, so the outer keeps only its own text.
-            return [clean(_text_outside(block, nested))]
+    if next(block.iterdescendants("p"), None) is not None:
+        # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the inner
+        # one is read on its own (or is not body), so the outer keeps only its own text.
+        return [clean(_text_outside(block, set(block.iterdescendants("p"))))]
     return [text_of(block)]
 
 
@@ -871,7 +897,8 @@ _CREDITS = xpath(f".//*[{_IS_CREDIT}][not(ancestor::*[{_IS_CREDIT}])]")
 # Pages from before 2014 have no <figcaption>: `p.caption` (or a blog's `span.caption`,
 # mobile pages' `p.image-caption`) sits beside the image.
 _CAPTION = xpath(
-    "(.//figcaption | .//*[has-class('g-photo-caption')] | .//*[has-class('caption')]"
+    "(.//figcaption | .//*[has-class('g-photo-caption') or has-class('g-caption')]"
+    " | .//*[has-class('caption')]"
     " | .//*[has-class('image-caption') or has-class('wp-caption-text')])[1]"
 )
 _IMAGE = xpath(

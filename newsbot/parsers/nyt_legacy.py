@@ -31,8 +31,14 @@ MARKUP = Markup(
     ),
     # Photos (not videos, interactives or promos) and the `g-photo-caption` blocks of graphics;
     # before the 2014 redesign, `div.articleSpanImage` / `div.inlineImage` blocks.
+    # The NYT5 blogs template keeps the 2011 blogs' photo block: an image with `span.credit`
+    # and `span.caption` in a `div` of the entry content.
     figures=xpath(
         ".//figure[has-class('photo')] | .//div[has-class('g-photo-caption')]/.."
         " | .//div[has-class('articleSpanImage') or has-class('inlineImage')]"
+        " | .//div[has-class('entry-content')]/div[.//img]"
+        "[span[has-class('caption') or has-class('credit')]]"
+        # Interactives' image items (`div.g-item.g-image`: an image and `span.g-caption`).
+        " | .//div[has-class('g-image')][.//img]"
     ),
 )

@@ -8,7 +8,10 @@ _BODY_RUN = "div[has-class('articleBody')]"
 # The first body run's story element: `div#article` (the page has no `<article>`).
 _STORY = xpath(f"(.//{_BODY_RUN})[1]/ancestor::div[@id='article'][1]")
 # Inline boxes sit inside a run when a `<p>` was left open; their text is never body.
-_NOT_IN_BOX = "[not(ancestor::div[has-class('articleInline') or has-class('inlineImage')])]"
+_NOT_IN_BOX = (
+    "[not(ancestor::div[has-class('articleInline') or has-class('inlineImage')"
+    " or has-class('authorIdentification')])]"
+)
 
 
 def find_story(landmarks: Landmarks) -> Element | None:
@@ -24,9 +27,11 @@ MARKUP = Markup(
     find_story=find_story,
     headline=xpath(".//h1[has-class('articleHeadline')]"),
     byline=xpath(".//h6[has-class('byline')]"),
-    # Contributor lines sit in `div.authorIdentification` inside the last run.
     paragraphs=xpath(f".//{_BODY_RUN}//p{_NOT_IN_BOX}"),
-    end_notes=xpath(".//div[has-class('articleCorrection')]//p"),
+    # `div.authorIdentification` holds contributor lines (body) or the author's bio (not).
+    end_notes=xpath(
+        ".//div[has-class('authorIdentification') or has-class('articleCorrection')]//p"
+    ),
     # `div.articleSpanImage` (lead photo) and `div.inlineImage` (in-text photos): an image,
     # `.credit` and `p.caption`.
     figures=xpath(

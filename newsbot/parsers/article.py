@@ -893,7 +893,27 @@ _IS_CREDIT = (
     "@itemprop='copyrightHolder' or contains(@class, 'credit') or has-class('e1z0qqy90')"
     " or span[normalize-space()='Credit' or normalize-space()='Credit...']"
 )
-_CREDITS = xpath(f".//*[{_IS_CREDIT}][not(ancestor::*[{_IS_CREDIT}])]")
+_CREDIT_MARKED = xpath(f".//*[{_IS_CREDIT}]")
+
+
+def _credits(figure: Element) -> list[Element]:
+    """The figure's outermost credit-marked elements. (An XPath `ancestor::*[…]` test would
+    also look at every ancestor above the figure, each with all of its children: quadratic on
+    a page of many figures.)"""
+    marked = _CREDIT_MARKED(figure)
+    if len(marked) < 2:
+        return marked
+    found = set(marked)
+    return [element for element in marked if not _held_by(element, found, figure)]
+
+
+def _held_by(element: Element, holders: set[Element], stop: Element) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor is stop:
+            return False
+        if ancestor in holders:
+            return True
+    return False
 # Pages from before 2014 have no <figcaption>: `p.caption` (or a blog's `span.caption`,
 # mobile pages' `p.image-caption`) sits beside the image.
 _CAPTION = xpath(
@@ -918,7 +938,7 @@ def _captions(container: Element, markup: Markup) -> list[dict[str, str | None]]
     for figure in islice(markup.figures(container), MAX_FIGURES):
         if _IS_VIDEO(figure) or _IS_PROMO(figure):
             continue
-        credits = _CREDITS(figure)
+        credits = _credits(figure)
         credit_texts = dict.fromkeys(_CREDIT_LABEL.sub("", text_of(c)) for c in credits)
         credit = "; ".join(text for text in credit_texts if text) or None
         caption = next(iter(_CAPTION(figure)), None)

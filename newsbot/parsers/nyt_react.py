@@ -8,21 +8,36 @@ BODY_SECTION = ".//section[@name='articleBody']"
 # item and each quoted paragraph as a paragraph). Boxes inside a column nest them deeper.
 BLOCKS = "/*[self::p or self::ul or self::ol or self::blockquote]"
 COLUMN_PARAGRAPHS = "//div[contains(@class, 'StoryBodyCompanionColumn')]/div" + BLOCKS
-BOTTOM_NOTES = (
-    ".//div[has-class('bottom-of-article')]//strong | .//div[has-class('bottom-of-article')]//p"
-)
+BOTTOM_NOTES = ".//div[has-class('bottom-of-article')]//*[self::strong or self::p]"
 # The byline paragraph: its emotion class (`e1jsehar1`) changes with a site build; the
 # microdata (`itemprop=author`, each name in `span[itemprop=name]`) does not.
 BYLINE_TEST = (
     "@itemprop='author' or @itemprop='author creator' or .//span[@itemprop='name']"
     " or has-class('e1jsehar1')"
 )
-# The lead image sits in the header, or (feature layouts) between the header and the body.
-STORY_FIGURES = (
-    ".//header//figure | " + BODY_SECTION + "//figure"
-    " | .//figure[not(ancestor::header or ancestor::section[@name='articleBody'])]"
-    "[following::section[@name='articleBody']]"
-)
+
+
+def story_figures(container: Element) -> list[Element]:
+    """The story's figures: in the header, in the body section, and (feature layouts) between
+    the header and the body. One pass in document order; an XPath `following::` test per
+    figure would be quadratic in the number of figures."""
+    found = []
+    body: Element | None = None
+    for element in container.iter("figure", "section"):
+        if element.tag == "section":
+            if body is None and element.get("name") == "articleBody":
+                body = element
+        elif body is None or _has_ancestor(element, body) or _has_ancestor(element, "header"):
+            found.append(element)
+    return found
+
+
+def _has_ancestor(element: Element, holder: Element | str) -> bool:
+    """Whether `holder` (an element, or any element with that tag) holds `element`."""
+    for ancestor in element.iterancestors():
+        if ancestor is holder or ancestor.tag == holder:
+            return True
+    return False
 
 
 def find_story(landmarks: Landmarks) -> Element | None:
@@ -39,5 +54,5 @@ MARKUP = Markup(
     byline=xpath(f"(.//header//p[{BYLINE_TEST}])[1]"),
     paragraphs=xpath(BODY_SECTION + COLUMN_PARAGRAPHS),
     end_notes=xpath(BOTTOM_NOTES),
-    figures=xpath(STORY_FIGURES),
+    figures=story_figures,
 )

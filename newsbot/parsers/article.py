@@ -265,19 +265,17 @@ def _shown_text(element: Element) -> str:
             parts.append(child.tail or "")
 
     walk(element)
-    words = clean("".join(parts)).split(" ")
-    half = len(words) // 2
-    if half and len(words) % 2 == 0 and words[:half] == words[half:]:
-        words = words[:half]
-    return " ".join(words)
+    text = clean("".join(parts))
+    half = len(text) // 2
+    if half and text[:half] == text[-half:] and text[half : len(text) - half] in {"", " "}:
+        return text[:half]
+    return text
 
 
 def _is_hidden(element: Element) -> bool:
     style = (element.get("style") or "").replace(" ", "").lower()
     return (
-        element.get("hidden") is not None
-        or "display:none" in style
-        or "visibility:hidden" in style
+        element.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
     )
 
 
@@ -399,7 +397,7 @@ def _split_names(byline: str) -> list[str]:
 
 
 def _without_full_stop(name: str) -> str:
-    """"Tyson Evans." closing a sentence-style byline; "Jr." and initials keep theirs."""
+    """ "Tyson Evans." closing a sentence-style byline; "Jr." and initials keep theirs."""
     last = name.rsplit(" ", 1)[-1]
     return name[:-1] if last.endswith(".") and len(last) > 4 else name
 
@@ -914,6 +912,8 @@ def _held_by(element: Element, holders: set[Element], stop: Element) -> bool:
         if ancestor in holders:
             return True
     return False
+
+
 # Pages from before 2014 have no <figcaption>: `p.caption` (or a blog's `span.caption`,
 # mobile pages' `p.image-caption`) sits beside the image.
 _CAPTION = xpath(

@@ -24,8 +24,9 @@ MARKUP = Markup(
     era="blogs",
     find_story=find_story,
     headline=xpath(".//*[self::h1 or self::h2][has-class('entry-title')]"),
-    byline=xpath("(.//*[self::address or self::p or self::div or self::span]"
-                 "[has-class('byline')])[1]"),
+    byline=xpath(
+        "(.//*[self::address or self::p or self::div or self::span][has-class('byline')])[1]"
+    ),
     # The post's own paragraphs are children of the entry content (or of one wrapper in it);
     # the widgets nest theirs deeper.
     paragraphs=xpath(

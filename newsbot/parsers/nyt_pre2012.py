@@ -34,7 +34,5 @@ MARKUP = Markup(
     ),
     # `div.articleSpanImage` (lead photo) and `div.inlineImage` (in-text photos): an image,
     # `.credit` and `p.caption`.
-    figures=xpath(
-        ".//div[has-class('articleSpanImage') or has-class('inlineImage')][.//img]"
-    ),
+    figures=xpath(".//div[has-class('articleSpanImage') or has-class('inlineImage')][.//img]"),
 )

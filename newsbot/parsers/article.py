@@ -710,7 +710,8 @@ _BOILERPLATE = re.compile(
     # Desks' closing sign-up and follow lines.
     r"|For (?:weekly|daily|more) (?:email )?updates on .*sign up.*"
     r"|Sign up for (?:the |our )?[\w ’'&-]{0,60}newsletter.*"
-    r"|Follow (?:us|[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){0,3}) on (?:Twitter|Facebook|Instagram)\b.*)$",
+    r"|Follow (?:us|[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){0,3})"
+    r" on (?:Twitter|Facebook|Instagram)\b.*)$",
     re.IGNORECASE,
 )
 # Italic lines above the story that point elsewhere: "Follow our live coverage …", a

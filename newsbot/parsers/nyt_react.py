@@ -34,10 +34,7 @@ def story_figures(container: Element) -> list[Element]:
 
 def _has_ancestor(element: Element, holder: Element | str) -> bool:
     """Whether `holder` (an element, or any element with that tag) holds `element`."""
-    for ancestor in element.iterancestors():
-        if ancestor is holder or ancestor.tag == holder:
-            return True
-    return False
+    return any(ancestor is holder or ancestor.tag == holder for ancestor in element.iterancestors())
 
 
 def find_story(landmarks: Landmarks) -> Element | None:

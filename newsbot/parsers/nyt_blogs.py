@@ -3,26 +3,18 @@ WordPress page whose masthead `h1` names the blog; each post is a `div.post.hent
 `h1.entry-title`, `address.byline`, a visible `span.timestamp` and `div.entry-content`.
 Widgets (article tools, related links) sit inside the entry content beside the paragraphs."""
 
-from newsbot.parsers.common import Element, Landmarks, Markup, main_article, xpath
+from newsbot.parsers.common import Markup, xpath
+from newsbot.parsers.nyt_pre2012 import story_at
 
-_POST = xpath(
-    "(.//div[has-class('hentry') or has-class('post')][.//div[has-class('entry-content')]]"
-    " | .//article[.//div[has-class('entry-content')]])[1]"
-)
 CONTENT = "div[has-class('entry-content')]"
-
-
-def find_story(landmarks: Landmarks) -> Element | None:
-    page = main_article(landmarks)
-    if page is None:
-        return None
-    found = _POST(page)
-    return found[0] if found else None
 
 
 MARKUP = Markup(
     era="blogs",
-    find_story=find_story,
+    find_story=story_at(
+        f"(.//div[has-class('hentry') or has-class('post')][.//{CONTENT}]"
+        f" | .//article[.//{CONTENT}])[1]"
+    ),
     headline=xpath(".//*[self::h1 or self::h2][has-class('entry-title')]"),
     byline=xpath(
         "(.//*[self::address or self::p or self::div or self::span][has-class('byline')])[1]"

@@ -680,8 +680,17 @@ def _masthead_sections(root: Element, meta: dict[str, list[str]]) -> list[str]:
     return parts
 
 
+# Blog hosts name the blog, and a post's path ends in its slug, not a section: DealBook is a
+# Business desk; other blogs' desks are not in their address.
+_BLOG_SECTIONS = {"dealbook.nytimes.com": ["business", "dealbook"]}
+
+
 def _url_sections(url: str | None) -> list[str]:
-    match = _SECTION_PATH.match(urlsplit(url or "").path)
+    parts = urlsplit(url or "")
+    host = (parts.hostname or "").lower()
+    if host in _BLOG_SECTIONS or host.endswith(".blogs.nytimes.com"):
+        return _BLOG_SECTIONS.get(host, [])
+    match = _SECTION_PATH.match(parts.path)
     return [part for part in match.group(1).split("/") if part] if match else []
 
 

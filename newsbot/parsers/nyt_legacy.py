@@ -21,8 +21,9 @@ MARKUP = Markup(
         "./header//span[has-class('byline')]"
         " | .//header[has-class('story-header')]//p[has-class('byline')]"
         "[not(.//span[has-class('byline')])]//text()[not(ancestor::time)]"
-        # Before the 2014 redesign: `h6.byline` under the headline.
-        " | .//h6[has-class('byline')]"
+        # Before the 2014 redesign: `h6.byline` under the headline. The NYT5 blogs template:
+        # `address.byline` in the post header.
+        " | .//h6[has-class('byline')] | .//header//address[has-class('byline')]"
     ),
     paragraphs=xpath(BODY_PARAGRAPHS),
     end_notes=xpath(

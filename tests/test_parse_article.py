@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from newsbot.items import ARTICLE_FIELDS
-from newsbot.parsers import NotAnArticle, ParseError, article, parse_article
+from newsbot.parsers import NotAnArticle, ParseError, parse_article
+from newsbot.parsers.fields import body as body_field
+from newsbot.parsers.fields import captions as caption_field
 from newsbot.urls import canonical_article_url, is_article_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
@@ -694,13 +696,13 @@ def test_page_of_a_hundred_thousand_figures_parses_and_caps_its_captions() -> No
         '<section class="meteredContent css-1r7ky0e" name="articleBody" itemprop="articleBody">'
     )
     item = _testid_with(section, section + figures * 100_000)
-    assert len(item["captions"]) == article.MAX_FIGURES
+    assert len(item["captions"]) == caption_field.MAX_FIGURES
     assert item["body"] == expected("testid")["body"]
 
 
 def test_page_of_short_paragraphs_only_is_not_an_article() -> None:
     # Work stops after the probe: no article-sized paragraph among the first blocks.
-    blocks = '<p class="css-at9mc1 evys1bk0">Word.</p>' * (article.PROBE_BLOCKS + 10)
+    blocks = '<p class="css-at9mc1 evys1bk0">Word.</p>' * (body_field.PROBE_BLOCKS + 10)
     page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
     start = page.index('<div class="css-53u6y8">') + len('<div class="css-53u6y8">')
     with pytest.raises(NotAnArticle):

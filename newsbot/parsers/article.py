@@ -1,16 +1,16 @@
 """Article pages -> `ArticleItem`: structured data first (JSON-LD, `<meta>`), the DOM of the
-page's markup era for what only the page shows (visible headline, byline, body, captions)."""
+page's markup era for what only the page shows (visible headline, byline, body, captions).
+
+This module finds the era and the story and reads the URL and the small fields; each field
+family has its own module in `newsbot.parsers.fields`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from datetime import datetime
-from itertools import islice
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
 from newsbot.items import ArticleItem
 from newsbot.parsers import (
     nyt_blogs,
@@ -36,9 +36,15 @@ from newsbot.parsers.common import (
     parse_html,
     read_json_ld,
     read_meta,
-    text_of,
     xpath,
 )
+from newsbot.parsers.fields.body import read_body
+from newsbot.parsers.fields.byline import read_authors, read_byline
+from newsbot.parsers.fields.captions import read_captions
+from newsbot.parsers.fields.dates import read_modified, read_published
+from newsbot.parsers.fields.headline import read_headline, read_summary
+from newsbot.parsers.fields.sections import read_sections
+from newsbot.parsers.fields.structured import ld_text
 from newsbot.urls import (
     canonical_article_url,
     is_article_url,
@@ -89,32 +95,32 @@ def parse_article(page: str | bytes, url: str | None = None) -> ArticleItem:
     if found is None or (ld_article is None and _is_collection(json_ld)):
         raise NotAnArticle("no article markup (a homepage, section front or other page)")
     markup, container = found
-    body = _body(container, markup)
-    headline = _headline(container, markup, meta, ld_article)
+    body = read_body(container, markup)
+    headline = read_headline(container, markup, meta, ld_article)
     if not body or not headline:
         raise NotAnArticle("no article headline or body")
     canonical = _canonical_url(landmarks, container, meta, ld_article, url)
-    published, published_raw, published_source = _published(
+    published, published_raw, published_source = read_published(
         container, markup, meta, ld_article, landmarks.scripts, canonical
     )
-    byline = _byline(container, markup, meta)
-    section, subsection = _sections(landmarks.root, meta, canonical)
+    byline = read_byline(container, markup, meta)
+    section, subsection = read_sections(landmarks.root, meta, canonical)
     body_text = "\n\n".join(body)
     return ArticleItem.blank(
         url=canonical,
         source_url=url,
         headline=headline,
-        summary=_summary(meta, ld_article),
+        summary=read_summary(meta, ld_article),
         section=section,
         subsection=subsection,
-        authors=_authors(byline, meta, ld_article, container),
+        authors=read_authors(byline, meta, ld_article, container),
         byline=byline,
         published=published,
         published_raw=published_raw,
         published_source=published_source,
-        modified=_modified(meta, ld_article),
+        modified=read_modified(meta, ld_article),
         body=body_text,
-        captions=_captions(container, markup),
+        captions=read_captions(container, markup),
         tags=_tags(meta, ld_article),
         language=_language(landmarks.root, meta, ld_article),
         word_count=len(body_text.split()),
@@ -176,7 +182,7 @@ def _canonical_url(
             (li.get("href") for li in landmarks.links if li.get("rel") == "canonical"), None
         ),
         lambda: first_meta(meta, "og:url", "canonicalurl", "url", "twitter:url"),
-        lambda: _ld_text(ld_article, "url") or _ld_text(ld_article, "mainEntityOfPage"),
+        lambda: ld_text(ld_article, "url") or ld_text(ld_article, "mainEntityOfPage"),
         lambda: _app_link(first_meta(meta, "al:iphone:url", "al:ipad:url")),
         lambda: _article_itemid(landmarks.root),
         lambda: next(iter(_SHARE_URL(container)), None),
@@ -213,785 +219,6 @@ def _article_itemid(root: Element) -> str | None:
     return None
 
 
-# --- headline, summary -----------------------------------------------------------------------
-
-_PUBLISHED_NOTE = re.compile(r"\s*\(Published \d{4}\)\s*$")
-_SITE_SUFFIX = re.compile(r"\s+[-|–]\s+(?:The New York Times|NYTimes\.com)\s*$")
-# og:title and <title> put the desk in front ("Opinion | …"); the visible h1 does not.
-_DESK_PREFIX = re.compile(r"^[\w .’'&-]{2,40}\s+\|\s+")
-
-
-def _headline(
-    container: Element,
-    markup: Markup,
-    meta: dict[str, list[str]],
-    ld_article: dict[str, Any] | None,
-) -> str | None:
-    """The visible h1: the era's heading, else the story's first h1 that is not a masthead.
-    Structured data (hdl, og:title, JSON-LD, `<title>`) often holds an SEO or earlier variant,
-    so it stands in only when the page shows no heading at all."""
-    for element in markup.headline(container):
-        text = _shown_text(element)
-        if text and not _is_masthead(element, text):
-            return text
-    for element in islice(container.iter("h1"), 5):
-        text = _shown_text(element)
-        if text and not _is_masthead(element, text):
-            return text
-    fallback = (
-        first_meta(meta, "hdl", "headline", "og:title")
-        or _ld_text(ld_article, "headline")
-        or _DOCUMENT_TITLE(container)
-    )
-    if not fallback:
-        return None
-    fallback = _SITE_SUFFIX.sub("", _PUBLISHED_NOTE.sub("", clean(fallback)))
-    return _DESK_PREFIX.sub("", fallback) or None
-
-
-def _shown_text(element: Element) -> str:
-    """What a reader sees of a heading or caption: `<br>` reads as a space (balance-text
-    headlines break lines with it), hidden copies are left out, and a heading that holds its
-    text twice (a visible copy and a screen-reader copy) gives it once."""
-    parts: list[str] = []
-
-    def walk(node: Element) -> None:
-        parts.append(node.text or "")
-        for child in node:
-            if child.tag == "br":
-                parts.append(" ")
-            elif isinstance(child.tag, str) and not _is_hidden(child):
-                walk(child)
-            parts.append(child.tail or "")
-
-    walk(element)
-    text = clean("".join(parts))
-    half = len(text) // 2
-    if half and text[:half] == text[-half:] and text[half : len(text) - half] in {"", " "}:
-        return text[:half]
-    return text
-
-
-def _is_hidden(element: Element) -> bool:
-    style = (element.get("style") or "").replace(" ", "").lower()
-    return (
-        element.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
-    )
-
-
-def _is_masthead(heading: Element, text: str) -> bool:
-    """A blog's or section's name as the page's top heading: an h1 that is all one link to a
-    page that is not an article (the blog's front), or that names itself a header or logo."""
-    marks = f"{heading.get('id') or ''} {heading.get('class') or ''}".lower()
-    if any(word in marks for word in ("masthead", "logo", "blog-title", "site-title")):
-        return True
-    if heading.get("id") == "header":
-        return True
-    links = list(islice(heading.iter("a"), 2))
-    if len(links) != 1 or text_of(links[0]) != text:
-        return False
-    href = (links[0].get("href") or "").strip()
-    return not is_article_url(urljoin("https://www.nytimes.com/", href))
-
-
-_DOCUMENT_TITLE = xpath("string(/html/head/title)")
-
-
-def _summary(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> str | None:
-    found = _ld_text(ld_article, "description") or first_meta(
-        meta, "description", "og:description", "twitter:description"
-    )
-    return clean(found) or None
-
-
-# --- byline and authors ----------------------------------------------------------------------
-
-_NAME_SEPARATORS = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
-# What a byline credits before "by": "Photographs and Text by Jane Roe", "Video by …". The
-# roles go, the names stay; each credit starts a new run of names.
-_ROLE_WORD = (
-    r"(?:photo(?:graph)?s?|photography|text|videos?|reporting|reported|written|words|story"
-    r"|interviews?|produced|production|illustrations?|illustrated|graphics|designed|design"
-    r"|animations?|edited|compiled|research|maps?|audio|narrated|development|art|directed"
-    r"|drawings?|data)"
-)
-_CREDIT = re.compile(
-    rf"(?:\b{_ROLE_WORD}(?:\s*(?:,|and|&)\s*{_ROLE_WORD})*\s+)?\bby(?:\s+|$)", re.IGNORECASE
-)
-# A news agency or the paper itself is not a person: the byline keeps it, `authors` does not.
-_ORGANISATION = re.compile(
-    r"^(?:the\s+)?(?:associated\s+press|a\.?p\.?|reuters|agence\s+france-presse|afp"
-    r"|bloomberg(?:\s+news)?|dow\s+jones|kaiser\s+health\s+news|the\s+new\s+york\s+times"
-    r"|new\s+york\s+times|nytimes\.com|the\s+editorial\s+board|staff)$",
-    re.IGNORECASE,
-)
-_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")
-
-
-# 2022-on headers put "Reporting from Kyiv, Ukraine" in the byline block, after the names.
-_REPORTING_FROM = re.compile(r"\s*\b(?:Reporting|Reported) from\b.*$", re.IGNORECASE)
-
-
-def _byline(container: Element, markup: Markup, meta: dict[str, list[str]]) -> str | None:
-    # Text pieces are joined with spaces: 2021 bylines put "By" in its own span with no space.
-    # An era's byline path may give text nodes (the byline without its dateline) or elements.
-    pieces = (
-        piece
-        for found in markup.byline(container)
-        for piece in (found.itertext() if isinstance(found, Element) else (found,))
-    )
-    shown = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", clean(" ".join(pieces)))
-    shown = _REPORTING_FROM.sub("", shown)
-    if not _split_names(shown):
-        shown = ""  # a bare "By" (the names did not render) is no byline
-    stated = clean(first_meta(meta, "byl"))
-    # A post's sign-off ("— Name and Name", live blogs) stands in only when the page states none.
-    if shown.startswith(("—", "–")) and stated:
-        return stated
-    # A byline split over several elements, of which the era's path found only the first: the
-    # stated byline names the same people and more.
-    if shown and stated:
-        seen = {name.casefold() for name in _split_names(shown)}
-        if seen < {name.casefold() for name in _split_names(stated)}:
-            return stated
-    return shown or stated or None
-
-
-def _authors(
-    byline: str | None,
-    meta: dict[str, list[str]],
-    ld_article: dict[str, Any] | None,
-    container: Element | None = None,
-) -> list[str]:
-    known = _ld_people(ld_article) + _split_names(first_meta(meta, "author") or "")
-    names = _split_names(byline or "") or known
-    if container is not None and names and all(_ORGANISATION.match(name) for name in names):
-        # Reports and interactives credited to the paper sign off with the people who wrote
-        # them ("By Ann Lee, Bo Ray and Cy Do." at the end): that is the visible byline.
-        names = _signature_names(container) or names
-    by_folded = {name.casefold(): name for name in known}
-    people = [name for name in names if not _ORGANISATION.match(name)]
-    return [by_folded.get(name.casefold()) or _proper_case(name) for name in people]
-
-
-_SIGNATURE = xpath(
-    "(.//p[starts-with(normalize-space(), 'By ')][string-length(normalize-space()) < 300]"
-    "[not(ancestor::figure or ancestor::aside or ancestor::nav or ancestor::footer"
-    " or ancestor::header or contains(@class, 'byline'))])[last()]"
-)
-
-
-def _signature_names(container: Element) -> list[str]:
-    found = _SIGNATURE(container)
-    return _split_names(text_of(found[0])) if found else []
-
-
-def _split_names(byline: str) -> list[str]:
-    text = clean(byline).lstrip("—–- ")
-    names = (
-        name.strip(" :")
-        for credit in _CREDIT.split(text)
-        for name in _NAME_SEPARATORS.split(credit)
-    )
-    return list(dict.fromkeys(_without_full_stop(name) for name in names if name))
-
-
-def _without_full_stop(name: str) -> str:
-    """ "Tyson Evans." closing a sentence-style byline; "Jr." and initials keep theirs."""
-    last = name.rsplit(" ", 1)[-1]
-    return name[:-1] if last.endswith(".") and len(last) > 4 else name
-
-
-def _proper_case(name: str) -> str:
-    """Legacy bylines are upper case ("WILLIAM K. RASHBAUM"); mixed case is left as written."""
-    if not name.isupper():
-        return name
-    return re.sub(r"[^\W\d_]+", lambda word: word.group().capitalize(), name.lower())
-
-
-def _ld_people(ld_article: dict[str, Any] | None) -> list[str]:
-    authors = (ld_article or {}).get("author") or []
-    if isinstance(authors, dict):
-        authors = [authors]
-    names = []
-    for author in authors if isinstance(authors, list) else []:
-        if isinstance(author, dict) and "Person" in json_types(author) and author.get("name"):
-            names.append(clean(str(author["name"])))
-    return names
-
-
-# --- dates -----------------------------------------------------------------------------------
-
-_UPDATE_LABEL = re.compile(r"\bupdated\b", re.IGNORECASE)
-# The app state React pages embed (`window.__preloadedData`) names the story's first publication.
-_FIRST_PUBLISHED = '"firstPublished":"'
-_URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
-_PUBLISHED_META = ("article:published_time", "article:published", "datepublished")
-
-
-def _published(
-    container: Element,
-    markup: Markup,
-    meta: dict[str, list[str]],
-    ld_article: dict[str, Any] | None,
-    scripts: list[Element],
-    canonical: str | None,
-) -> tuple[str | None, str | None, str | None]:
-    """(ISO instant, raw string, source). A source stating a time beats one that states only a
-    day, so sources are read in order until one gives a time."""
-
-    def candidates() -> Iterator[tuple[str | None, str]]:
-        # A generator, so the header's <time> elements are only read when no earlier source
-        # states a time, which is most pages.
-        yield _ld_text(ld_article, "datePublished"), "jsonld"
-        yield first_meta(meta, *_PUBLISHED_META), "meta"
-        yield first_meta(meta, "ptime"), "meta"
-        yield first_meta(meta, "pdate", "dat", "displaydate"), "meta"
-        for stated in _stated_dates(container, markup):
-            yield stated, "time"
-        yield clean(_DATELINE(container)) or None, "time"
-        yield _url_date(canonical), "url"
-
-    day_only: tuple[datetime, str, str] | None = None
-    for raw, source in candidates():
-        when = parse_datetime(raw)
-        if when is None or raw is None:
-            continue
-        if has_time(raw):
-            return isoformat(when), raw, source
-        day_only = day_only or (when, raw, source)
-    if day_only is None:
-        return None, None, None
-    stated = _app_state_time(scripts, day_only[0])
-    if stated is not None:
-        return isoformat(parse_datetime(stated) or day_only[0]), stated, "time"
-    return isoformat(day_only[0]), day_only[1], day_only[2]
-
-
-# Templates older than `<time>` show the date as text: blog posts' `span.timestamp` ("April 11,
-# 2011, 9:43 pm", New York time; its `title` claims UTC but holds the same wall clock), and
-# pre-2012 articles' `h6.dateline` ("Published: July 25, 2010").
-_DATELINE = xpath(
-    "string((.//*[has-class('timestamp') or has-class('dateline') or has-class('entry-date')]"
-    "[not(self::time)])[1])"
-)
-
-
-def _stated_dates(container: Element, markup: Markup) -> list[str]:
-    """Publication dates the story header shows, skipping update stamps ("Updated …",
-    `itemprop=dateModified`: legacy datelines show the publication day as text but give the
-    update time in `datetime`). Live blogs' posts carry their own times: only the header counts.
-    """
-    # The story header's own dateline comes first; related-article promos further down carry
-    # dates too. (lxml's tag-filtered `iter` runs in C, unlike a `.//header//time` path.)
-    first = list(islice(container.iter("time"), 3))
-    times = [element for element in first if _in_header(element, container)]
-    if not times and markup.era != "live":
-        times = first[:1]
-    found = []
-    for element in times:
-        shown = text_of(element)
-        if _is_update_stamp(element, shown):
-            continue
-        if element.get("itemprop") != "dateModified" and element.get("datetime"):
-            found.append(element.get("datetime"))
-        if shown:
-            found.append(shown)
-    return found
-
-
-def _in_header(element: Element, container: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor.tag == "header":
-            return True
-        if ancestor is container:
-            return False
-    return False
-
-
-def _is_update_stamp(element: Element, shown: str) -> bool:
-    """A time whose own text or the label just before it says "Updated"."""
-    if _UPDATE_LABEL.search(shown):
-        return True
-    parent = element.getparent()
-    for holder in (parent, parent.getparent() if parent is not None else None):
-        if holder is not None and _UPDATE_LABEL.search(holder.text or ""):
-            return True
-    previous = element.getprevious()
-    return previous is not None and bool(_UPDATE_LABEL.search(text_of(previous)))
-
-
-def _app_state_time(scripts: list[Element], day: datetime) -> str | None:
-    """The first-publication instant from the React app state, only when it falls on the day the
-    page shows (the state also describes related stories)."""
-    for script in scripts:
-        text = script.text or ""
-        start = text.find(_FIRST_PUBLISHED)
-        if start < 0:
-            continue
-        start += len(_FIRST_PUBLISHED)
-        raw = text[start : text.find('"', start)]
-        when = parse_datetime(raw)
-        if when is not None and has_time(raw) and when.astimezone(NEW_YORK).date() == day.date():
-            return raw
-        return None
-    return None
-
-
-def _url_date(url: str | None) -> str | None:
-    match = _URL_DATE.search(urlsplit(url or "").path)
-    return "-".join(match.groups()) if match else None
-
-
-def _modified(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> str | None:
-    return iso_or_none(
-        _ld_text(ld_article, "dateModified")
-        or first_meta(meta, "article:modified_time", "article:modified", "datemodified", "utime")
-    )
-
-
-# --- section ---------------------------------------------------------------------------------
-
-# URL and `meta CG/SCG` slugs -> the names the site shows for them.
-SECTION_NAMES = {
-    "africa": "Africa",
-    "americas": "Americas",
-    "arts": "Arts",
-    "asia": "Asia Pacific",
-    "australia": "Australia",
-    "automobiles": "Automobiles",
-    "books": "Books",
-    "briefing": "Briefing",
-    "business": "Business",
-    "canada": "Canada",
-    "climate": "Climate",
-    "dance": "Dance",
-    "dealbook": "DealBook",
-    "dining": "Food",
-    "design": "Art & Design",
-    "economy": "Economy",
-    "education": "Education",
-    "elections": "Elections",
-    "energy-environment": "Energy & Environment",
-    "es": "En español",
-    "espanol": "En español",
-    "europe": "Europe",
-    "fashion": "Fashion",
-    # `SCG global` (and /business/global/ paths) is the Global Business desk.
-    "global": "Global Business",
-    "food": "Food",
-    "health": "Health",
-    "insider": "Times Insider",
-    "jobs": "Jobs",
-    "magazine": "Magazine",
-    "media": "Media",
-    "middleeast": "Middle East",
-    "movies": "Movies",
-    "music": "Music",
-    "nyregion": "New York",
-    "obituaries": "Obituaries",
-    "opinion": "Opinion",
-    "personaltech": "Personal Tech",
-    "politics": "Politics",
-    "realestate": "Real Estate",
-    "review": "Book Review",
-    "science": "Science",
-    "smallbusiness": "Small Business",
-    "space": "Space & Cosmos",
-    "sports": "Sports",
-    "style": "Style",
-    "sunday": "Sunday Review",
-    "t-magazine": "T Magazine",
-    "technology": "Technology",
-    "television": "Television",
-    "theater": "Theater",
-    "tmagazine": "T Magazine",
-    "travel": "Travel",
-    "upshot": "The Upshot",
-    "us": "U.S.",
-    "well": "Well",
-    "world": "World",
-    "your-money": "Your Money",
-    # Sports desks whose slug is not their name.
-    "football": "Pro Football",
-    "ncaabasketball": "College Basketball",
-    "ncaafootball": "College Football",
-    "reader-center": "Reader Center",
-    "learning": "The Learning Network",
-    # `meta article:section` states display names, some of them older than today's.
-    "business day": "Business",
-    "n.y. / region": "New York",
-    "new york": "New York",
-    "fashion & style": "Style",
-    "sunday review": "Sunday Review",
-}
-# Fronts at the top level (`/section/politics`) of desks that belong to a section: what a
-# masthead link to them says about the section.
-SECTION_OF = {
-    "politics": "us",
-    "elections": "us",
-    "dealbook": "business",
-    "economy": "business",
-    "media": "business",
-    "energy-environment": "business",
-    "personaltech": "technology",
-    "africa": "world",
-    "americas": "world",
-    "asia": "world",
-    "australia": "world",
-    "canada": "world",
-    "europe": "world",
-    "middleeast": "world",
-    "dance": "arts",
-    "design": "arts",
-    "music": "arts",
-    "television": "arts",
-}
-_SECTION_PATH = re.compile(r"^/(?:(?:live|interactive)/)?\d{4}/\d{2}/\d{2}/((?:[\w-]+/)*)")
-
-
-# The masthead links to the section front (/section/world/americas) when metas are gone.
-_MASTHEAD_SECTION = xpath("(//*[@id='masthead-section-label']//a/@href)[1]")
-_SECTION_FRONT_PATH = re.compile(r"/section/((?:[\w-]+/?)+)")
-
-
-def _sections(
-    root: Element, meta: dict[str, list[str]], canonical: str | None
-) -> tuple[str | None, str | None]:
-    from_url = _url_sections(canonical) or _masthead_sections(root, meta)
-    section = first_meta(meta, "cg") or (from_url[0] if from_url else None)
-    subsection = first_meta(meta, "scg")
-    if not subsection and len(from_url) > 1 and from_url[0] == section:
-        subsection = from_url[1]
-    if not section:
-        shown = clean(first_meta(meta, "article:section"))
-        return (_section_name(shown) if shown else None), None
-    return _section_name(section), _section_name(subsection) if subsection else None
-
-
-def _masthead_sections(root: Element, meta: dict[str, list[str]]) -> list[str]:
-    if first_meta(meta, "cg"):
-        return []
-    link = next(iter(_MASTHEAD_SECTION(root)), "")
-    match = _SECTION_FRONT_PATH.search(link)
-    parts = [part for part in match.group(1).split("/") if part] if match else []
-    if len(parts) == 1 and parts[0] in SECTION_OF:
-        return [SECTION_OF[parts[0]], parts[0]]
-    return parts
-
-
-# Blog hosts name the blog, and a post's path ends in its slug, not a section: DealBook is a
-# Business desk; other blogs' desks are not in their address.
-_BLOG_SECTIONS = {"dealbook.nytimes.com": ["business", "dealbook"]}
-
-
-def _url_sections(url: str | None) -> list[str]:
-    parts = urlsplit(url or "")
-    host = (parts.hostname or "").lower()
-    if host in _BLOG_SECTIONS or host.endswith(".blogs.nytimes.com"):
-        return _BLOG_SECTIONS.get(host, [])
-    match = _SECTION_PATH.match(parts.path)
-    return [part for part in match.group(1).split("/") if part] if match else []
-
-
-def _section_name(slug: str) -> str:
-    slug = clean(slug)
-    found = SECTION_NAMES.get(slug.lower())
-    if found:
-        return found
-    # A display name ("U.S.", "Art & Design") stays as written; a slug is title-cased.
-    return slug if not slug.islower() else slug.replace("-", " ").title()
-
-
-# --- body ------------------------------------------------------------------------------------
-
-# Page furniture that can sit inside the body's containers.
-_BOILERPLATE = re.compile(
-    r"^(?:Advertisement|Continue reading the main story|Supported by|Site Index"
-    r"|Thanks for reading The Times\..*|Subscribe to The Times.*|Order Reprints.*"
-    r"|A version of this article appears in print on.*"
-    # The standing lines that close opinion pieces.
-    r"|The Times is committed to publishing a diversity of letters to the editor\..*"
-    r"|Follow The New York Times Opinion section on .*"
-    # Pre-2012 page furniture that shares the body's containers.
-    r"|Connect with .*|Also in .*|Times Reader.*|(?:Go to your|Add to) Portfolio.*"
-    r"|Try Times Reader.*|Experience the new Times app.*|Next Page ?»?|Previous Page ?»?"
-    # Desks' closing sign-up and follow lines.
-    r"|For (?:weekly|daily|more) (?:email )?updates on .*sign up.*"
-    r"|Sign up for (?:the |our )?[\w ’'&-]{0,60}newsletter.*"
-    r"|Follow (?:us|[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){0,3})"
-    r" on (?:Twitter|Facebook|Instagram)\b.*)$",
-    re.IGNORECASE,
-)
-# Italic lines above the story that point elsewhere: "Follow our live coverage …", a
-# newsletter's welcome and sign-up line, a podcast's "Listen to …" intro.
-_PROMO_WORDS = re.compile(
-    r"\b(?:follow|live coverage|latest updates|sign up|newsletter|inbox|listen|podcast"
-    r"|subscribe|download|read more|watch)\b",
-    re.IGNORECASE,
-)
-# Work on absurd pages is capped: a page whose first PROBE_BLOCKS candidate paragraphs hold no
-# article-sized one is not an article, and no article has more than MAX_BLOCKS paragraphs.
-PROBE_BLOCKS = 2000
-MAX_BLOCKS = 50_000
-_ARTICLE_SIZED_WORDS = 12
-# "[Get New York Today in your inbox.]": a paragraph wholly in brackets is an editor's promo.
-_BRACKETED_PROMO = re.compile(r"^\[[^\[\]]+\]$")
-_CONTRIBUTORS = re.compile(
-    r"contributed (?:reporting|research)|(?:reporting|research) (?:was|were) contributed"
-    r"|\breported from\b|contributed to this (?:article|report)|^additional reporting by\b",
-    re.IGNORECASE,
-)
-_CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note)\b", re.IGNORECASE)
-
-
-def _body(container: Element, markup: Markup) -> list[str]:
-    blocks = markup.paragraphs(container)[:MAX_BLOCKS]
-    blocks += _swallowed_paragraphs(blocks)
-    kept: list[str] = []
-    article_sized = False
-    for index, block in enumerate(blocks):
-        if index == PROBE_BLOCKS and not article_sized:
-            raise NotAnArticle(f"no article-sized paragraph in the first {index} of the body")
-        for text in _block_texts(block):
-            if not _is_body_text(text):
-                continue
-            if not kept and _is_cross_promo(block, text):
-                continue
-            kept.append(text)
-            article_sized = article_sized or text.count(" ") >= _ARTICLE_SIZED_WORDS
-    if not kept:
-        # Body columns under another wrapper: the paragraph class every React build since
-        # 2018 gives body text.
-        texts = ((p, text_of(p)) for p in _STORY_PARAGRAPHS(container))
-        kept = [
-            text
-            for p, text in texts
-            if _is_body_text(text) and (_BODY_CLASS(p) or _CONTRIBUTORS.search(text))
-        ]
-    if not kept and markup is not nyt_generic.MARKUP:
-        # A variant of the era's template: read it the way unknown templates are read.
-        paragraphs = [text_of(p) for p in nyt_generic.MARKUP.paragraphs(container)]
-        kept = [text for text in paragraphs if _is_body_text(text) and len(text.split()) > 5]
-    return kept + _end_notes(markup.end_notes(container))
-
-
-_STORY_PARAGRAPHS = xpath(
-    ".//section[@name='articleBody']//p"
-    "[not(ancestor::figure or ancestor::aside or ancestor::header)]"
-)
-_BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
-
-
-def _swallowed_paragraphs(blocks: list[Element]) -> list[Element]:
-    """Paragraphs that an unclosed block (an embed missing its `</div>`) pulled in after the
-    last one the era's path reaches: following it, with its class, outside figures."""
-    if not blocks or blocks[-1].tag != "p" or not blocks[-1].get("class"):
-        return []
-    last, known = blocks[-1], set(blocks)
-    found = []
-    for sibling in last.itersiblings():
-        if not isinstance(sibling.tag, str) or sibling.tag in {"figure", "aside", "p"}:
-            continue
-        for paragraph in sibling.iterdescendants("p"):
-            if (
-                paragraph.get("class") == last.get("class")
-                and paragraph not in known
-                and not _in_figure(paragraph, sibling)
-            ):
-                found.append(paragraph)
-    return found
-
-
-def _in_figure(element: Element, stop: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is stop:
-            return False
-        if ancestor.tag in {"figure", "aside"}:
-            return True
-    return False
-
-
-def _is_cross_promo(block: Element, text: str) -> bool:
-    """A paragraph wholly in italics, above the story, that sends the reader elsewhere."""
-    if (block.text or "").strip() or not _PROMO_WORDS.search(text):
-        return False
-    children = [child for child in block if isinstance(child.tag, str)]
-    return bool(children) and all(
-        child.tag in {"em", "i"} and not (child.tail or "").strip() for child in children
-    )
-
-
-def _block_texts(block: Element) -> list[str]:
-    """A paragraph's text; each item of a list, each paragraph of a quoted block. A list item
-    that is nothing but one link is navigation ("Also in …", a live blog's post headlines)."""
-    if block.tag in {"ul", "ol"}:
-        return [text_of(item) for item in block.iterchildren("li") if not _is_link_only(item)]
-    if block.tag == "blockquote":
-        quoted = [text_of(p) for p in block.iterchildren("p")]
-        return quoted or [text_of(block)]
-    if next(block.iterdescendants("p"), None) is not None:
-        # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the inner
-        # one is read on its own (or is not body), so the outer keeps only its own text.
-        return [clean(_text_outside(block, set(block.iterdescendants("p"))))]
-    return [text_of(block)]
-
-
-def _is_link_only(item: Element) -> bool:
-    links = list(islice(item.iter("a"), 2))
-    return len(links) == 1 and text_of(links[0]) == text_of(item)
-
-
-def _is_body_text(text: str) -> bool:
-    return bool(text) and not _BOILERPLATE.match(text) and not _BRACKETED_PROMO.match(text)
-
-
-def _end_notes(candidates: list[Element]) -> list[str]:
-    """Corrections (label, date and text as one paragraph) and contributor lines, in page order."""
-    notes: list[str] = []
-    consumed: set[Element] = set()
-    for element in candidates:
-        if element in consumed:
-            continue
-        text = text_of(element)
-        if element.tag in {"strong", "b"}:
-            if _CORRECTION_LABEL.match(text) and element.getparent() not in consumed:
-                notes.append(_correction(element, consumed))
-        elif _CORRECTION_LABEL.match(text) or (_CONTRIBUTORS.search(text) and _is_body_text(text)):
-            consumed.add(element)
-            notes.append(text)
-    return [note for note in notes if note]
-
-
-def _correction(label: Element, consumed: set[Element]) -> str:
-    """The label plus what follows it up to and including the correction's paragraph."""
-    parent = label.getparent()
-    if parent is not None and parent.tag == "p":
-        consumed.add(parent)
-        return text_of(parent)
-    parts = [text_of(label), clean(label.tail)]
-    for sibling in label.itersiblings():
-        parts.append(text_of(sibling))
-        parts.append(clean(sibling.tail))
-        if sibling.tag == "p":
-            consumed.add(sibling)
-            break
-    return clean(" ".join(parts))
-
-
-# --- captions --------------------------------------------------------------------------------
-
-# Copies with scripts stripped keep a video's hidden "Video" label and its poster image's alt.
-_IS_VIDEO = xpath(
-    "self::*[contains(@itemtype, 'VideoObject') or @data-testid='VideoBlock' or @data-videoid"
-    " or has-class('video') or has-class('interactive') or .//video"
-    " or .//script[contains(., 'VideoObject')]"
-    " or .//span[normalize-space()='Video'][not(ancestor::figcaption)]"
-    " or .//img[starts-with(@alt, 'Video player')]]"
-)
-# Thumbnails of other stories: a figure inside a link (related coverage, "More in …"), or in a
-# recirculation block. Their "caption" is the thumbnail's credit.
-_IS_PROMO = xpath(
-    "self::*[ancestor::a[@href][not(starts-with(normalize-space(@href), 'javascript'))]"
-    " or ancestor::*[@data-testid='recirculation' or contains(@class, 'Recirculation')"
-    " or contains(@class, 'RelatedCoverage') or contains(@class, 'related-coverage')]]"
-)
-# A credit wrapper often holds a second credit-marked element: only the outermost counts.
-_IS_CREDIT = (
-    "@itemprop='copyrightHolder' or contains(@class, 'credit') or has-class('e1z0qqy90')"
-    " or span[normalize-space()='Credit' or normalize-space()='Credit...']"
-)
-_CREDIT_MARKED = xpath(f".//*[{_IS_CREDIT}]")
-
-
-def _credits(figure: Element) -> list[Element]:
-    """The figure's outermost credit-marked elements. (An XPath `ancestor::*[…]` test would
-    also look at every ancestor above the figure, each with all of its children: quadratic on
-    a page of many figures.)"""
-    marked = _CREDIT_MARKED(figure)
-    if len(marked) < 2:
-        return marked
-    found = set(marked)
-    return [element for element in marked if not _held_by(element, found, figure)]
-
-
-def _held_by(element: Element, holders: set[Element], stop: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is stop:
-            return False
-        if ancestor in holders:
-            return True
-    return False
-
-
-# Pages from before 2014 have no <figcaption>: `p.caption` (or a blog's `span.caption`,
-# mobile pages' `p.image-caption`) sits beside the image.
-_CAPTION = xpath(
-    "(.//figcaption | .//*[has-class('g-photo-caption') or has-class('g-caption')]"
-    " | .//*[has-class('caption')]"
-    " | .//*[has-class('image-caption') or has-class('wp-caption-text')])[1]"
-)
-_IMAGE = xpath(
-    "(.//img/@src | .//img/@data-src | .//img/@srcset | .//source/@srcset | self::*/@itemid)"
-)
-_CREDIT_LABEL = re.compile(r"^(?:Credit(?:\.\.\.|…)?\s*)+")
-# Work on a page with absurdly many figures stops here; no article has this many photos.
-MAX_FIGURES = 2000
-# Controls inside a caption ("View Location", "Expand"): their labels are not caption text.
-_CONTROLS = {"button", "select", "input", "svg", "script", "style"}
-# Blocks inside a caption are separate pieces of text, never glued to their neighbours.
-_BLOCKS = {"div", "p", "section", "li", "figcaption", "h2", "h3", "h4", "h5", "h6"}
-
-
-def _captions(container: Element, markup: Markup) -> list[dict[str, str | None]]:
-    captions = []
-    for figure in islice(markup.figures(container), MAX_FIGURES):
-        if _IS_VIDEO(figure) or _IS_PROMO(figure):
-            continue
-        credits = _credits(figure)
-        credit_texts = dict.fromkeys(_CREDIT_LABEL.sub("", text_of(c)) for c in credits)
-        credit = "; ".join(text for text in credit_texts if text) or None
-        caption = next(iter(_CAPTION(figure)), None)
-        text = clean(_caption_text(caption, set(credits))) if caption is not None else ""
-        if not text and not credit:
-            continue
-        captions.append({"text": text or None, "credit": credit, "image_url": _image_url(figure)})
-    return captions
-
-
-def _image_url(figure: Element) -> str | None:
-    """The first image address in the figure; lazy-loaded images only fill `srcset`."""
-    for value in _IMAGE(figure):
-        address = value.strip().split(" ")[0].split(",")[0]
-        if address.startswith(("http://", "https://", "//")):
-            return urljoin("https://www.nytimes.com/", address)
-    return None
-
-
-def _caption_text(element: Element, excluded: set[Element]) -> str:
-    """The caption's own text: without its credit, controls or hidden parts."""
-    parts = [element.text or ""]
-    for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if child not in excluded and tag not in _CONTROLS and not _is_hidden(child):
-            if child.get("role") != "button":
-                gap = " " if tag in _BLOCKS else ""
-                parts.append(gap + _caption_text(child, excluded) + gap)
-        elif tag == "br":
-            parts.append(" ")
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _text_outside(element: Element, excluded: set[Element]) -> str:
-    parts = [element.text or ""]
-    for child in element:
-        if child not in excluded:
-            parts.append(_text_outside(child, excluded))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
 # --- the rest --------------------------------------------------------------------------------
 
 
@@ -1011,7 +238,7 @@ def _language(
     root: Element, meta: dict[str, list[str]], ld_article: dict[str, Any] | None
 ) -> str | None:
     found = (
-        _ld_text(ld_article, "inLanguage")
+        ld_text(ld_article, "inLanguage")
         or first_meta(meta, "inlanguage", "content-language", "og:locale")
         or root.get("lang")
     )
@@ -1081,12 +308,3 @@ def _is_free(ld_article: dict[str, Any] | None) -> bool | None:
     if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true"
     return None
-
-
-def _ld_text(obj: dict[str, Any] | None, key: str) -> str | None:
-    value = (obj or {}).get(key)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("@id") or value.get("name")
-    return str(value) if isinstance(value, str | int | float) and str(value).strip() else None

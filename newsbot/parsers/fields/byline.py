@@ -82,9 +82,18 @@ _SIGNATURE = xpath(
 )
 
 
+# A person's name as a signature writes it: capitalised words, with the particles names use.
+_PERSON = re.compile(
+    r"^[A-Z][\w.’'-]*(?: (?:[A-Z][\w.’'-]*|de|del|da|van|von|der|la|le|bin|al|y)){1,5}$"
+)
+
+
 def _signature_names(container: Element) -> list[str]:
+    """The names of a closing "By …" line, when every one of them looks like a person's (a
+    paragraph that starts "By Tuesday, the river …" is prose)."""
     found = _SIGNATURE(container)
-    return _split_names(text_of(found[0])) if found else []
+    names = _split_names(text_of(found[0])) if found else []
+    return names if names and all(_PERSON.match(name) for name in names) else []
 
 
 def _split_names(byline: str) -> list[str]:

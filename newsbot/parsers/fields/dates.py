@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,7 +49,11 @@ def read_published(
         if when is None or raw is None:
             continue
         if has_time(raw):
-            return isoformat(when), raw, source
+            # A time on another day than the page's stated day belongs to another story (a
+            # related item's stamp); the URL's print date may be a day later.
+            if day_only is None or abs((_day(when) - _day(day_only[0])).days) <= 1:
+                return isoformat(when), raw, source
+            continue
         day_only = day_only or (when, raw, source)
     if day_only is None:
         return None, None, None
@@ -57,6 +61,10 @@ def read_published(
     if stated is not None:
         return isoformat(parse_datetime(stated) or day_only[0]), stated, "time"
     return isoformat(day_only[0]), day_only[1], day_only[2]
+
+
+def _day(when: datetime) -> date:
+    return when.astimezone(NEW_YORK).date()
 
 
 # Templates older than `<time>` show the date as text: blog posts' `span.timestamp` ("April 11,

@@ -38,6 +38,8 @@ def test_every_era_has_a_fixture() -> None:
         "mobile",
         "pre2012",
         "blog2011",
+        "blog2015",
+        "projects",
     } <= set(PAGES)
 
 
@@ -707,3 +709,23 @@ def test_page_of_short_paragraphs_only_is_not_an_article() -> None:
     start = page.index('<div class="css-53u6y8">') + len('<div class="css-53u6y8">')
     with pytest.raises(NotAnArticle):
         parse_article(page[:start] + blocks + page[start:])
+
+
+def test_blog_post_without_metas_takes_its_section_from_the_blog_host() -> None:
+    page = stripped((FIXTURES / "blog2011.html").read_text(encoding="utf-8"))
+    page = page.replace(
+        "<body>",
+        '<body><link rel="canonical" href="http://dealbook.nytimes.com/2012/03/05/a-quiet-bid-for-a-noisy-brewer/">',
+    )
+    item = parse_article(page)
+    assert (item["section"], item["subsection"]) == ("Business", "DealBook")
+    assert item["published"] == "2012-03-05T16:05:00-05:00"
+
+
+def test_prose_starting_with_by_is_no_signature() -> None:
+    page = (FIXTURES / "projects.html").read_text(encoding="utf-8")
+    page = page.replace(
+        "By Noor Halvorsen, Emeric Tash and Ottilie van Damme.",
+        "By the end of the decade, the desk had moved twice.",
+    )
+    assert parse_article(page)["authors"] == []

@@ -261,7 +261,7 @@ def _kind(
     ).lower()
     if markup.era == "live" or path.startswith("/live/"):
         return "live"
-    if path.startswith("/interactive/") or "interactive" in page_type:
+    if path.startswith(("/interactive/", "/projects/")) or "interactive" in page_type:
         return "interactive"
     if "transcript" in page_type or "transcript" in path.rsplit("/", 1)[-1]:
         return "transcript"

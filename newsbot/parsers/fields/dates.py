@@ -36,7 +36,9 @@ def read_published(
         # states a time, which is most pages.
         yield ld_text(ld_article, "datePublished"), "jsonld"
         yield first_meta(meta, *_PUBLISHED_META), "meta"
-        yield first_meta(meta, "ptime"), "meta"
+        # Interactives fill ptime's clock with zeros when they state no time.
+        ptime = first_meta(meta, "ptime") or ""
+        yield (ptime[:8] if ptime.endswith("000000") else ptime) or None, "meta"
         yield first_meta(meta, "pdate", "dat", "displaydate"), "meta"
         for stated in _stated_dates(container, markup):
             yield stated, "time"

@@ -582,6 +582,9 @@ def test_blog_masthead_is_not_the_headline() -> None:
         ),
         ("By Reuters", []),
         ("By Ines Walcott and The Associated Press", ["Ines Walcott"]),
+        ("By ‘The Morning Ledger’", []),
+        ("By The Harbor Hour Podcast", []),
+        ("By Ann Show", ["Ann Show"]),
     ],
 )
 def test_byline_credits_name_people_only(byline: str, authors: list[str]) -> None:
@@ -729,3 +732,16 @@ def test_prose_starting_with_by_is_no_signature() -> None:
         "By the end of the decade, the desk had moved twice.",
     )
     assert parse_article(page)["authors"] == []
+
+
+def test_credit_in_unknown_markup_is_split_at_its_label() -> None:
+    figure = (
+        '<figure class="css-f1"><img src="https://static01.nyt.com/r.jpg"><figcaption>'
+        "<span>Rafts tied up at the landing.</span><span>Credit...Ana Roe</span>"
+        "</figcaption></figure>"
+    )
+    item = _testid_with('<p id="article-summary"', figure + '<p id="article-summary"')
+    assert (item["captions"][0]["text"], item["captions"][0]["credit"]) == (
+        "Rafts tied up at the landing.",
+        "Ana Roe",
+    )

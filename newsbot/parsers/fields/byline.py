@@ -23,7 +23,9 @@ _CREDIT = re.compile(
 _ORGANISATION = re.compile(
     r"^(?:the\s+)?(?:associated\s+press|a\.?p\.?|reuters|agence\s+france-presse|afp"
     r"|bloomberg(?:\s+news)?|dow\s+jones|kaiser\s+health\s+news|the\s+new\s+york\s+times"
-    r"|new\s+york\s+times|nytimes\.com|the\s+editorial\s+board|staff)$",
+    r"|new\s+york\s+times|nytimes\.com|the\s+editorial\s+board|staff"
+    # A show or podcast credited as the author of its page: "‘The Daily’", "The Argument".
+    r"|[‘“'\"].+[’”'\"]|the\s.+\s(?:show|podcast))$",
     re.IGNORECASE,
 )
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,;])")

@@ -81,10 +81,24 @@ def read_captions(container: Element, markup: Markup) -> list[dict[str, str | No
         credit = "; ".join(text for text in credit_texts if text) or None
         caption = next(iter(_CAPTION(figure)), None)
         text = clean(_caption_text(caption, set(credits))) if caption is not None else ""
+        if credit is None:
+            # A credit whose markup is not known still follows its visible label.
+            text, credit = _split_stated_credit(text)
         if not text and not credit:
             continue
         captions.append({"text": text or None, "credit": credit, "image_url": _image_url(figure)})
     return captions
+
+
+_STATED_CREDIT = re.compile(r"\s*\bCredit(?:\.\.\.|…|:)\s*")
+
+
+def _split_stated_credit(text: str) -> tuple[str, str | None]:
+    """ "Rafts on the river. Credit...Ana Roe" -> ("Rafts on the river.", "Ana Roe")."""
+    parts = _STATED_CREDIT.split(text, maxsplit=1)
+    if len(parts) == 2 and parts[1]:
+        return parts[0], parts[1]
+    return text, None
 
 
 def _image_url(figure: Element) -> str | None:

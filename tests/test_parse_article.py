@@ -745,3 +745,20 @@ def test_credit_in_unknown_markup_is_split_at_its_label() -> None:
         "Rafts tied up at the landing.",
         "Ana Roe",
     )
+
+
+def test_front_lists_blog_posts_it_links_to() -> None:
+    from newsbot.parsers.front import parse_front
+
+    front = """<html><body><main><section id="stream-panel"><ol>
+    <li><article><a href="https://dealbook.nytimes.com/2012/03/05/a-quiet-bid/?src=dlbksb">
+    <h2>A Quiet Bid</h2></a></article></li>
+    <li><article><a href="http://wordplay.blogs.nytimes.com/2013/02/01/puzzle/">
+    <h2>Puzzle</h2></a></article></li>
+    <li><article><a href="https://dealbook.nytimes.com/category/deals/"><h2>Deals</h2></a>
+    </article></li></ol></section></main></body></html>"""
+    urls = [entry.url for entry in parse_front(front, "https://www.nytimes.com/section/business")]
+    assert urls == [
+        "https://dealbook.nytimes.com/2012/03/05/a-quiet-bid/",
+        "https://wordplay.blogs.nytimes.com/2013/02/01/puzzle/",
+    ]

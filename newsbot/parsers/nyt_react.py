@@ -19,22 +19,21 @@ BYLINE_TEST = (
 
 def story_figures(container: Element) -> list[Element]:
     """The story's figures: in the header, in the body section, and (feature layouts) between
-    the header and the body. One pass in document order; an XPath `following::` test per
-    figure would be quadratic in the number of figures."""
+    the header and the body. One pass in document order with set lookups; an XPath
+    `following::` test per figure would be quadratic in the number of figures."""
+    body = next((s for s in container.iter("section") if s.get("name") == "articleBody"), None)
+    if body is None:
+        return list(container.iter("figure"))
+    kept = set(body.iter("figure"))
+    kept.update(figure for header in container.iter("header") for figure in header.iter("figure"))
     found = []
-    body: Element | None = None
+    before_body = True
     for element in container.iter("figure", "section"):
-        if element.tag == "section":
-            if body is None and element.get("name") == "articleBody":
-                body = element
-        elif body is None or _has_ancestor(element, body) or _has_ancestor(element, "header"):
+        if element is body:
+            before_body = False
+        elif element.tag == "figure" and (before_body or element in kept):
             found.append(element)
     return found
-
-
-def _has_ancestor(element: Element, holder: Element | str) -> bool:
-    """Whether `holder` (an element, or any element with that tag) holds `element`."""
-    return any(ancestor is holder or ancestor.tag == holder for ancestor in element.iterancestors())
 
 
 def find_story(landmarks: Landmarks) -> Element | None:

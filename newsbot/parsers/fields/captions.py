@@ -9,18 +9,17 @@ from urllib.parse import urljoin
 from newsbot.parsers.common import Element, Markup, clean, text_of, xpath
 from newsbot.parsers.fields.text import is_hidden
 
-# Copies with scripts stripped keep a video's hidden "Video" label and its poster image's alt.
-_IS_VIDEO = xpath(
+# Not an article image: a video (copies with scripts stripped keep its hidden "Video" label
+# and its poster image's alt), an embedded interactive, or a thumbnail of another story (a
+# figure inside a link, or in a recirculation block; its "caption" is the thumbnail's credit).
+# One XPath for all of them: each call has a fixed cost, and most pages have many figures.
+_NOT_A_PHOTO = xpath(
     "self::*[contains(@itemtype, 'VideoObject') or @data-testid='VideoBlock' or @data-videoid"
     " or has-class('video') or has-class('interactive') or .//video"
     " or .//script[contains(., 'VideoObject')]"
     " or .//span[normalize-space()='Video'][not(ancestor::figcaption)]"
-    " or .//img[starts-with(@alt, 'Video player')]]"
-)
-# Thumbnails of other stories: a figure inside a link (related coverage, "More in …"), or in a
-# recirculation block. Their "caption" is the thumbnail's credit.
-_IS_PROMO = xpath(
-    "self::*[ancestor::a[@href][not(starts-with(normalize-space(@href), 'javascript'))]"
+    " or .//img[starts-with(@alt, 'Video player')]"
+    " or ancestor::a[@href][not(starts-with(normalize-space(@href), 'javascript'))]"
     " or ancestor::*[@data-testid='recirculation' or contains(@class, 'Recirculation')"
     " or contains(@class, 'RelatedCoverage') or contains(@class, 'related-coverage')]]"
 )
@@ -74,7 +73,7 @@ _BLOCKS = {"div", "p", "section", "li", "figcaption", "h2", "h3", "h4", "h5", "h
 def read_captions(container: Element, markup: Markup) -> list[dict[str, str | None]]:
     captions = []
     for figure in islice(markup.figures(container), MAX_FIGURES):
-        if _IS_VIDEO(figure) or _IS_PROMO(figure):
+        if _NOT_A_PHOTO(figure):
             continue
         credits = _credits(figure)
         credit_texts = dict.fromkeys(_CREDIT_LABEL.sub("", text_of(c)) for c in credits)

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
-from newsbot.parsers.common import Element, Markup, clean, first_meta, text_of, xpath
+from newsbot.parsers.common import Element, Markup, first_meta, text_of
 from newsbot.parsers.fields.structured import ld_text
 
 _UPDATE_LABEL = re.compile(r"\bupdated\b", re.IGNORECASE)
@@ -42,7 +42,7 @@ def read_published(
         yield first_meta(meta, "pdate", "dat", "displaydate"), "meta"
         for stated in _stated_dates(container, markup):
             yield stated, "time"
-        yield clean(_DATELINE(container)) or None, "time"
+        yield _dateline(container), "time"
         yield url_date(canonical), "url"
 
     day_only: tuple[datetime, str, str] | None = None
@@ -72,10 +72,17 @@ def _day(when: datetime) -> date:
 # Templates older than `<time>` show the date as text: blog posts' `span.timestamp` ("April 11,
 # 2011, 9:43 pm", New York time; its `title` claims UTC but holds the same wall clock), and
 # pre-2012 articles' `h6.dateline` ("Published: July 25, 2010").
-_DATELINE = xpath(
-    "string((.//*[has-class('timestamp') or has-class('dateline') or has-class('entry-date')]"
-    "[not(self::time)])[1])"
-)
+_DATELINE_CLASSES = {"timestamp", "dateline", "entry-date"}
+# A dateline sits in the story's header, among its first elements.
+_DATELINE_REACH = 400
+
+
+def _dateline(container: Element) -> str | None:
+    for element in islice(container.iter(), _DATELINE_REACH):
+        classes = element.get("class")
+        if classes and element.tag != "time" and _DATELINE_CLASSES.intersection(classes.split()):
+            return text_of(element) or None
+    return None
 
 
 def _stated_dates(container: Element, markup: Markup) -> list[str]:

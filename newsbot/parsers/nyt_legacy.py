@@ -30,16 +30,15 @@ MARKUP = Markup(
         ".//div[has-class('story-addendum')]//strong"
         " | .//footer[has-class('story-footer')]//div[has-class('story-notes')]//p"
     ),
-    # Photos (not videos, interactives or promos) and the `g-photo-caption` blocks of graphics;
-    # before the 2014 redesign, `div.articleSpanImage` / `div.inlineImage` blocks.
-    # The NYT5 blogs template keeps the 2011 blogs' photo block: an image with `span.credit`
-    # and `span.caption` in a `div` of the entry content.
+    # Photos (not videos, interactives or promos) and the blocks that hold a graphic's
+    # `g-photo-caption`; before the 2014 redesign, `div.articleSpanImage` / `div.inlineImage`;
+    # interactives' image items (`div.g-item.g-image`); the NYT5 blogs template's `div` of the
+    # entry content with an image, `span.credit` and `span.caption`.
     figures=xpath(
         ".//figure[has-class('photo')] | .//div[has-class('g-photo-caption')]/.."
-        " | .//div[has-class('articleSpanImage') or has-class('inlineImage')]"
-        " | .//div[has-class('entry-content')]/div[.//img]"
-        "[span[has-class('caption') or has-class('credit')]]"
-        # Interactives' image items (`div.g-item.g-image`: an image and `span.g-caption`).
-        " | .//div[has-class('g-image')][.//img]"
+        " | .//div[has-class('articleSpanImage') or has-class('inlineImage')"
+        " or (has-class('g-image') and .//img)"
+        " or (span[has-class('caption') or has-class('credit')]"
+        " and parent::div[has-class('entry-content')] and .//img)]"
     ),
 )

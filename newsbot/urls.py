@@ -66,6 +66,12 @@ _DATED_ARTICLE = re.compile(r"^/(?:\d{4})/(?:\d{2})/(?:\d{2})/(?:[\w.-]+/)*[\w.%
 _INTERACTIVE = re.compile(r"^/interactive/\d{4}/")
 _LIVE = re.compile(r"^/live/\d{4}/")
 _NOT_ARTICLES = re.compile(r"^/(?:video|by|section|search|svc|ads|slideshow|topic|column)(?:/|$)")
+# Blog posts (2005–2016): `https://<blog>.blogs.nytimes.com/YYYY/MM/DD/slug/` and DealBook's
+# own host; the blog's fronts, tag and author pages have no dated path.
+_BLOG_POST = re.compile(r"^/\d{4}/\d{2}/\d{2}/[\w.%-]+/?$")
+_BLOG_HOSTS = re.compile(r"^(?:[\w-]+\.blogs|dealbook)\.nytimes\.com$")
+# Numbered mirrors (www10.nytimes.com) serve the same pages as www; the article lives on www.
+_MIRROR_HOST = re.compile(r"^www\d+\.nytimes\.com$")
 
 
 def is_tracking_param(name: str) -> bool:
@@ -89,7 +95,7 @@ def is_site_host(host: str | None, domain: str = SITE_DOMAIN) -> bool:
 def _https_url(parts: SplitResult, query: str = "") -> str:
     """https, lower-case host (`www.` for the bare site domain), `query`, no fragment."""
     host = parts.netloc.lower()
-    if host == SITE_DOMAIN:
+    if host == SITE_DOMAIN or _MIRROR_HOST.match(host):
         host = "www." + SITE_DOMAIN
     return urlunsplit(("https", host, parts.path or "/", query, ""))
 
@@ -108,11 +114,13 @@ def _site_path(url: str, domain: str) -> str | None:
 
 
 def is_article_url(url: str, domain: str = SITE_DOMAIN) -> bool:
-    """Dated `.html` stories, interactives and live blogs on the site; not video, author pages,
-    section fronts or search."""
+    """Dated `.html` stories, interactives, live blogs and blog posts on the site; not video,
+    author pages, section fronts or search."""
     path = _site_path(url, domain)
     if path is None or _NOT_ARTICLES.match(path) or "/video/" in path:
         return False
+    if _BLOG_POST.match(path):
+        return bool(_BLOG_HOSTS.match((urlsplit(url).hostname or "").lower().rstrip(".")))
     return bool(_DATED_ARTICLE.match(path) or _INTERACTIVE.match(path) or _LIVE.match(path))
 
 

@@ -218,7 +218,7 @@ class Markup:
     byline: etree.XPath
     paragraphs: etree.XPath
     end_notes: etree.XPath
-    figures: etree.XPath
+    figures: Callable[[Element], list[Element]]
 
 
 _ENCLOSING_STORY = etree.XPath("ancestor-or-self::*[self::article or self::main or self::body][1]")

@@ -1,0 +1,44 @@
+"""Text as a reader sees it: line breaks as spaces, hidden copies left out."""
+
+from __future__ import annotations
+
+from newsbot.parsers.common import Element, clean
+
+
+def shown_text(element: Element) -> str:
+    """What a reader sees of a heading or caption: `<br>` reads as a space (balance-text
+    headlines break lines with it), hidden copies are left out, and a heading that holds its
+    text twice (a visible copy and a screen-reader copy) gives it once."""
+    parts: list[str] = []
+
+    def walk(node: Element) -> None:
+        parts.append(node.text or "")
+        for child in node:
+            if child.tag == "br":
+                parts.append(" ")
+            elif isinstance(child.tag, str) and not is_hidden(child):
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(element)
+    text = clean("".join(parts))
+    half = len(text) // 2
+    if half and text[:half] == text[-half:] and text[half : len(text) - half] in {"", " "}:
+        return text[:half]
+    return text
+
+
+def is_hidden(element: Element) -> bool:
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return (
+        element.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
+    )
+
+
+def text_outside(element: Element, excluded: set[Element]) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if child not in excluded:
+            parts.append(text_outside(child, excluded))
+        parts.append(child.tail or "")
+    return "".join(parts)

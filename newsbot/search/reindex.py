@@ -261,6 +261,11 @@ def _write(
         # removed by the caller, and the first error is the one to report.
         with contextlib.suppress(Exception):
             writer.cancel()
+        # Cancelling only tells the multi-process writer's workers to stop in the parent's
+        # copy of them; they must be gone before the caller removes the files they read.
+        for task in getattr(writer, "tasks", ()):
+            task.terminate()
+            task.join(5)
         raise
 
 

@@ -181,6 +181,12 @@ class DedupeStore:
         ).fetchone()
         return row is not None
 
+    def signature_of(self, url: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT signature FROM articles WHERE id = ? AND url = ?", (url_key(url), url)
+        ).fetchone()
+        return row[0] if row else None
+
     def url_for_content(self, content_hash: str) -> str | None:
         row = self.db.execute(
             "SELECT url FROM articles WHERE content_hash = ? ORDER BY seen_at LIMIT 1",

@@ -47,10 +47,15 @@ COOKIES_ENABLED = False
 # --- Discovery and navigation (spiders, mirroring, incremental state) ------------------------
 # After every built-in downloader middleware, so robots.txt, redirects, retries and compression
 # all work with the site's own URLs (see newsbot/middlewares.py).
-DOWNLOADER_MIDDLEWARES = {"newsbot.middlewares.SiteMirrorMiddleware": 950}
+# The redirect guard sits between the mirror and RedirectMiddleware (600): it sees site URLs.
+DOWNLOADER_MIDDLEWARES = {
+    "newsbot.middlewares.SiteMirrorMiddleware": 950,
+    "newsbot.middlewares.RedirectGuardMiddleware": 700,
+}
 EXTENSIONS = {
     "newsbot.extensions.FrontSnapshots": 500,
     "newsbot.extensions.ZeroArticleAlarm": 510,
+    "newsbot.extensions.LossReport": 520,
 }
 # Which sources a section crawl reads to find articles.
 NEWSBOT_DISCOVER_FRONT = True
@@ -65,6 +70,8 @@ NEWSBOT_FRONTS_ENABLED = True
 NEWSBOT_FRONTS_PATH = os.environ.get("NEWSBOT_FRONTS_PATH", "")
 # End a crawl that found no article with reason no_articles and a loud ERROR.
 NEWSBOT_ZERO_ALARM = True
+# A WARNING for each article found and not stored, up to this many; the rest are only counted.
+NEWSBOT_LOST_WARNINGS = 20
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_disk_full import newsbot
 from test_search_fixtures import make_item, write_feed
 
 from newsbot.crawlstate import CrawlState
@@ -56,10 +57,6 @@ def run_crawl(server: Any, work: Path, feed: str, *extra: str) -> subprocess.Com
     return subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
     )
-
-
-def newsbot(*argv: str) -> list[str]:
-    return [sys.executable, "-m", "newsbot", *argv]
 
 
 def wait_for_running_crawl(index_dir: Path, crawl: subprocess.Popen[str]) -> None:
@@ -109,14 +106,7 @@ def test_reindex_during_a_crawl_refuses_in_one_line(site_server, manifest, tmp_p
     try:
         wait_for_running_crawl(index_dir, crawl)
         started = time.monotonic()
-        reindex = subprocess.run(
-            newsbot("reindex", str(feed), "--index", str(index_dir), "--lock-timeout", "1"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        reindex = newsbot("reindex", str(feed), "--index", str(index_dir), "--lock-timeout", "1")
         waited = time.monotonic() - started
         assert crawl.poll() is None, "the crawl should still be running"
     finally:
@@ -142,14 +132,7 @@ def test_a_waiting_reindex_runs_after_the_crawl_and_state_follows_the_index(
     crawl = start_crawl(site_server, tmp_path, "feed.jsonl", *SLOW)
     try:
         wait_for_running_crawl(index_dir, crawl)
-        reindex = subprocess.run(
-            newsbot("reindex", str(feed), "--index", str(index_dir), "--lock-timeout", "120"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        reindex = newsbot("reindex", str(feed), "--index", str(index_dir), "--lock-timeout", "120")
         # The reindex could only start once the crawl had let go of the index.
         assert crawl.poll() == 0
     finally:
@@ -180,8 +163,9 @@ def test_a_crawl_during_a_reindex_waits_then_stops(site_server, tmp_path: Path, 
         for n in range(20000)
     ]
     feed = write_feed(tmp_path / "bulk.jsonl", many)
+    command = ["reindex", str(feed), "--index", str(index_dir), "--procs", procs]
     reindex = subprocess.Popen(
-        newsbot("reindex", str(feed), "--index", str(index_dir), "--procs", procs),
+        [sys.executable, "-m", "newsbot", *command],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

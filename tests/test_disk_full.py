@@ -181,3 +181,16 @@ def test_a_worker_that_dies_never_publishes_a_partial_index(
     monkeypatch.undo()
     with open_searcher(index_dir) as searcher:
         assert searcher.doc_count() == len(ARTICLES)
+
+
+def test_reindex_on_a_read_only_disk_is_one_line(tiny_disk: Path, tmp_path: Path) -> None:
+    index_dir = build_index(tiny_disk / "ix")
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    feed = write_feed(tmp_path / "feed.jsonl", ARTICLES[:1])
+
+    done = newsbot("reindex", str(feed), "--index", str(index_dir))
+
+    assert done.returncode == 1
+    assert "Read-only file system" in assert_one_line(done.stderr, "reindex")
+    with open_searcher(index_dir) as searcher:
+        assert searcher.doc_count() == len(ARTICLES)

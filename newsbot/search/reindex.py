@@ -149,6 +149,8 @@ def _crawl_lock(index_dir: Path, timeout: float, on_wait: Callable[[str], None])
     lock = CrawlLock(index_dir, timeout=0)
     try:
         lock.acquire()
+    except OSError as error:  # the lock file cannot be created (a full or read-only disk)
+        raise NewsbotError(f"cannot lock the index at {index_dir}: {error.strerror}") from None
     except IndexBusy:
         if timeout > 0:
             on_wait(f"another crawl is writing {index_dir}; waiting up to {timeout:g}s")

@@ -22,11 +22,13 @@ from typing import Any
 
 import pytest
 from test_disk_full import newsbot
-from test_search_fixtures import make_item, write_feed
+from test_search_fixtures import ARTICLES, build_index, generated_items, make_item, write_feed
+from whoosh import index
 
 from newsbot.crawlstate import CrawlState
 from newsbot.devserver import local_crawl_command
 from newsbot.search.dedupe_store import STORE_FILE, DedupeStore
+from newsbot.search.query import parse_query
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import CRAWL_LOCK_FILE, read_crawl_state
 
@@ -193,3 +195,40 @@ def test_a_crawl_during_a_reindex_waits_then_stops(site_server, tmp_path: Path, 
     assert not site_server.paths(), "a crawl that cannot have the index fetches nothing"
     assert reindex.returncode == 0, reindex_log
     assert indexed_urls(index_dir) == {item["url"] for item in many}
+
+
+@pytest.mark.parametrize("procs", ["1", "2"])
+def test_a_reindex_killed_mid_write_leaves_the_old_index(tmp_path: Path, procs: str) -> None:
+    index_dir = build_index(tmp_path / "index")
+    before = set(os.listdir(index_dir)) | {CRAWL_LOCK_FILE}
+    feed = write_feed(tmp_path / "bulk.jsonl", generated_items(20000))
+    command = ["reindex", str(feed), "--index", str(index_dir), "--procs", procs]
+    reindex = subprocess.Popen(
+        [sys.executable, "-m", "newsbot", *command], cwd=ROOT, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not set(os.listdir(index_dir)) - before:  # it has begun writing segments
+            assert time.monotonic() < deadline and reindex.poll() is None
+            time.sleep(0.01)
+        time.sleep(0.5)
+        os.kill(reindex.pid, signal.SIGKILL)
+    finally:
+        reindex.wait(timeout=60)
+    assert reindex.returncode == -signal.SIGKILL
+
+    with open_searcher(index_dir) as searcher:
+        assert searcher.doc_count() == len(ARTICLES)
+        assert searcher.search(parse_query("wall"), limit=None)
+    # The lock died with the process, and the next reindex clears what the killed one left.
+    small = write_feed(tmp_path / "small.jsonl", generated_items(30))
+    done = newsbot("reindex", str(small), "--index", str(index_dir), "--lock-timeout", "5")
+    assert done.returncode == 0, done.stderr
+    left = set(os.listdir(index_dir))
+    assert "MAIN.tmp" not in left
+    assert len([name for name in left if name.endswith(".toc")]) == 1
+    ix = index.open_dir(str(index_dir))
+    assert ix.doc_count() == 30
+    live = {segment.segment_id() for segment in ix._segments()}
+    on_disk = {name.split(".")[0] for name in left if name.startswith("MAIN_") and "." in name}
+    assert on_disk == live, "the killed run's partial segments are gone"

@@ -18,11 +18,14 @@ Decisions:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import json
 import os
 import shutil
+import signal
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -211,12 +214,36 @@ def _rebuild(
     # Everything the failed attempt adds to the directory is removed again; the old index is
     # only ever read, and replaced by the commit's new table of contents.
     before = set(os.listdir(index_dir))
+    global _writer_parent
+    _writer_parent = os.getpid()
     try:
         ix, replacing = _open_for_rebuild(index_dir)
         _write(ix, replacing, items, procs, progress)
     except BaseException:
         _remove_new_files(index_dir, before)
         raise
+    finally:
+        _writer_parent = None
+
+
+# Whoosh's worker processes are forked with every descriptor of the reindex, the crawl lock's
+# and Whoosh's write lock's among them. A reindex killed with SIGKILL left its workers waiting
+# for work forever, holding both locks, so that every later crawl ended with index_busy. So a
+# worker forked while the writer runs asks the kernel to kill it when its parent dies.
+_writer_parent: int | None = None  # the reindex process, while its writer runs
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    if _writer_parent is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != _writer_parent:  # it died before the request took effect
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
 
 
 def _write(

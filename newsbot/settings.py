@@ -48,10 +48,13 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.SiteMirrorMiddleware": 950,
     # Between the mirror (site URLs back) and HttpCompression (590): raw bytes, site URLs.
     "newsbot.warc.capture.WarcCaptureMiddleware": 920,
+    # Between the mirror and RedirectMiddleware (600): it sees site URLs.
+    "newsbot.middlewares.RedirectGuardMiddleware": 700,
 }
 EXTENSIONS = {
     "newsbot.extensions.FrontSnapshots": 500,
     "newsbot.extensions.ZeroArticleAlarm": 510,
+    "newsbot.extensions.LossReport": 520,
 }
 # Which sources a section crawl reads to find articles.
 NEWSBOT_DISCOVER_FRONT = True
@@ -66,6 +69,8 @@ NEWSBOT_FRONTS_ENABLED = True
 NEWSBOT_FRONTS_PATH = os.environ.get("NEWSBOT_FRONTS_PATH", "")
 # End a crawl that found no article with reason no_articles and a loud ERROR.
 NEWSBOT_ZERO_ALARM = True
+# A WARNING for each article found and not stored, up to this many; the rest are only counted.
+NEWSBOT_LOST_WARNINGS = 20
 
 # --- WARC capture (see docs/warc.md) ----------------------------------------------------------
 # Write every fetched response, with its request, to WARC 1.1 files (`newsbot reextract` and

@@ -135,8 +135,9 @@ def test_a_waiting_reindex_runs_after_the_crawl_and_state_follows_the_index(
     try:
         wait_for_running_crawl(index_dir, crawl)
         reindex = newsbot("reindex", str(feed), "--index", str(index_dir), "--lock-timeout", "120")
-        # The reindex could only start once the crawl had let go of the index.
-        assert crawl.poll() == 0
+        # The reindex could only start once the crawl had let go of the index; the crawl
+        # process may still be closing its WARC file and logs, so wait for it to exit.
+        assert crawl.wait(timeout=60) == 0
     finally:
         crawl.communicate(timeout=180)
     assert reindex.returncode == 0, reindex.stderr

@@ -4,7 +4,7 @@ and which paths are articles."""
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote_plus, urljoin, urlsplit, urlunsplit
 
 # Click-tracking and campaign parameters: they never change the page, NYT's robots.txt disallows
 # several of them, and left in place they make one article look like many.
@@ -68,17 +68,54 @@ _LIVE = re.compile(r"^/live/\d{4}/")
 _NOT_ARTICLES = re.compile(r"^/(?:video|by|section|search|svc|ads|slideshow|topic|column)(?:/|$)")
 
 
+def split_url(url: str) -> SplitResult | None:
+    """`url` split into its parts, or None when Python cannot read it as a URL: unbalanced IPv6
+    brackets, a port that is not a number from 0 to 65535, a host that NFKC folds into `/`, `?`,
+    `#` or `@`, a lone surrogate. Pages carry all of these; none is an address anyone can fetch."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - read only to validate: `.port` raises for a bad port
+        if not url.isascii():
+            url.encode("utf-8")  # a lone surrogate (JSON-LD's "\ud800") names no address
+    except ValueError:  # UnicodeEncodeError included
+        return None
+    return parts
+
+
+def join_url(base: str, href: str) -> str | None:
+    """`href` resolved against `base`, or None when either is not a readable URL (see
+    `split_url`). Links in pages go through here, so one bad link costs only that link."""
+    try:
+        absolute = urljoin(base, href)
+    except ValueError:
+        return None
+    return absolute if split_url(absolute) is not None else None
+
+
+def _parts(url: str) -> SplitResult:
+    parts = split_url(url)
+    if parts is None:
+        raise ValueError(f"not a readable URL: {url!r}")
+    return parts
+
+
 def is_tracking_param(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
 
 
 def strip_tracking(url: str) -> str:
-    """The URL without tracking parameters or a fragment; other parameters keep their order."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    kept = [(k, v) for k, v in query if not is_tracking_param(k)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), ""))
+    """The URL without tracking parameters or a fragment; other parameters keep their order and
+    their spelling (decoding and re-encoding them would turn `%ff` into `%EF%BF%BD`).
+
+    Raises ValueError when `url` is not a readable URL (see `split_url`)."""
+    parts = _parts(url)
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and not is_tracking_param(unquote_plus(pair.partition("=")[0]))
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), ""))
 
 
 def is_site_host(host: str | None, domain: str = SITE_DOMAIN) -> bool:
@@ -86,23 +123,45 @@ def is_site_host(host: str | None, domain: str = SITE_DOMAIN) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
+# Ports that say nothing: the scheme's own. `http://…:80` also goes to https without a port.
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def _https_url(parts: SplitResult, query: str = "") -> str:
-    """https, lower-case host (`www.` for the bare site domain), `query`, no fragment."""
-    host = parts.netloc.lower()
+    """https, `query`, no fragment, and one spelling of the host: lower case, no trailing dot, no
+    user name or password, no default port (`www.` for the bare site domain). Left as written,
+    `https://www.nytimes.com:443/x` and `https://WWW.NYTimes.com./x` were fetched and fed as
+    articles of their own."""
+    host = (parts.hostname or "").rstrip(".")
     if host == SITE_DOMAIN:
         host = "www." + SITE_DOMAIN
-    return urlunsplit(("https", host, parts.path or "/", query, ""))
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
+    port = parts.port
+    if port is not None and port not in {443, _DEFAULT_PORTS.get(parts.scheme.lower())}:
+        host = f"{host}:{port}"
+    rebuilt = urlunsplit(("https", host, parts.path or "/", query, ""))
+    if split_url(rebuilt) is None:
+        # A netloc Python reads only as a whole ("[::]x@1.2.3.4]") leaves a host it cannot.
+        raise ValueError(f"not a readable URL: {parts.geturl()!r}")
+    return rebuilt
 
 
 def canonical_article_url(url: str) -> str:
-    """https, lower-case host, no query, no fragment: the one form an article is known by."""
-    return _https_url(urlsplit(url.strip()))
+    """https, canonical host, no query, no fragment: the one form an article is known by.
+
+    Raises ValueError when `url` is not a readable URL (see `split_url`)."""
+    return _https_url(_parts(url.strip()))
 
 
 def _site_path(url: str, domain: str) -> str | None:
-    """The path of an http(s) URL on the site, or None for any other URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not is_site_host(parts.hostname, domain):
+    """The path of an http(s) URL on the site, or None for any other URL (or no URL at all)."""
+    parts = split_url(url)
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not is_site_host(parts.hostname, domain)
+    ):
         return None
     return parts.path
 
@@ -132,9 +191,11 @@ def is_discoverable_article(url: str, domain: str = SITE_DOMAIN) -> bool:
 
 
 def request_url(url: str) -> str:
-    """The form discovery requests an article by: https, `www.` host, no tracking parameters and
-    no fragment. Other parameters stay, because they may select a different page."""
-    parts = urlsplit(strip_tracking(url.strip()))
+    """The form discovery requests an article by: https, canonical `www.` host, no tracking
+    parameters and no fragment. Other parameters stay, because they may select a different page.
+
+    Raises ValueError when `url` is not a readable URL (see `split_url`)."""
+    parts = _parts(strip_tracking(url.strip()))
     return _https_url(parts, parts.query)
 
 
@@ -142,7 +203,8 @@ def in_section(url: str, section_path: str) -> bool:
     """True for dated article paths under the section, e.g. `/2024/05/01/world/americas/x.html`
     (or `/live/2024/05/01/world/americas/...`) for `world/americas`: a site-wide sitemap lists
     every section."""
-    match = _SECTION_PATH.match(urlsplit(url).path)
+    parts = split_url(url)
+    match = _SECTION_PATH.match(parts.path) if parts is not None else None
     if not match:
         return False
     prefix = section_path.strip("/") + "/"

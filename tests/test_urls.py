@@ -9,7 +9,9 @@ from newsbot.urls import (
     in_section,
     is_article_url,
     is_discoverable_article,
+    join_url,
     request_url,
+    split_url,
     strip_tracking,
 )
 
@@ -87,3 +89,68 @@ def test_strip_tracking_is_case_insensitive() -> None:
 )
 def test_in_section(url: str, section: str, expected: bool) -> None:
     assert in_section(url, section) is expected
+
+
+ARTICLE = "/2026/01/05/world/americas/andes-glacier-survey.html"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://www.nytimes.com:443{ARTICLE}",
+        f"http://www.nytimes.com:80{ARTICLE}",
+        f"http://www.nytimes.com:443{ARTICLE}",
+        f"https://www.nytimes.com:{ARTICLE}",
+        f"https://WWW.NYTimes.COM{ARTICLE}",
+        f"https://www.nytimes.com.{ARTICLE}",
+        f"https://nytimes.com.:443{ARTICLE}",
+        f"https://reader:secret@www.nytimes.com{ARTICLE}",
+    ],
+)
+def test_one_spelling_of_the_host(url: str) -> None:
+    # Default ports, host case, a trailing dot and user info all name the same article; each
+    # was requested (and fed) as an article of its own.
+    assert canonical_article_url(url) == SITE + ARTICLE
+    assert request_url(url + "?smid=tw") == SITE + ARTICLE
+    assert is_discoverable_article(url)
+
+
+def test_other_ports_are_kept() -> None:
+    assert canonical_article_url(f"https://www.nytimes.com:8443{ARTICLE}") == (
+        f"https://www.nytimes.com:8443{ARTICLE}"
+    )
+    assert request_url(f"http://[::1]:80{ARTICLE}") == f"https://[::1]{ARTICLE}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://[::1{ARTICLE}",  # unbalanced IPv6 bracket
+        f"https://[www.nytimes.com]{ARTICLE}",  # brackets around a name
+        f"https://www.nytimes.com:99999{ARTICLE}",  # port out of range
+        f"https://www.nytimes.com:abc{ARTICLE}",  # port not a number
+        f"https://www.nytimes.com\u2100{ARTICLE}",  # NFKC folds it into a "/"
+        f"https://www.nytimes.com{ARTICLE}?q=\ud800",  # a lone surrogate (from JSON-LD)
+    ],
+)
+def test_urls_python_cannot_read(url: str) -> None:
+    # Each raised ValueError out of the parsers and lost the page, front or feed around it.
+    assert split_url(url) is None
+    assert join_url(f"{SITE}/section/world", url) is None
+    assert not is_article_url(url)
+    assert not is_discoverable_article(url)
+    assert not in_section(url, "world/americas")
+    with pytest.raises(ValueError):
+        canonical_article_url(url)
+    with pytest.raises(ValueError):
+        request_url(url)
+
+
+def test_join_url_resolves_readable_links() -> None:
+    assert join_url(f"{SITE}/section/world/americas", "../../2026/x.html") == f"{SITE}/2026/x.html"
+    assert join_url("http://[::1/", "/x.html") is None
+
+
+def test_strip_tracking_keeps_the_spelling_of_other_parameters() -> None:
+    url = f"{SITE}/a.html?page=%ff&utm_source=x&q=a+b&flag"
+    assert strip_tracking(url) == f"{SITE}/a.html?page=%ff&q=a+b&flag"

@@ -87,3 +87,67 @@ def test_entities_are_not_expanded() -> None:
     entries = parse_rss(body, RSS_URL)
     assert len(entries) == 1
     assert "root" not in (entries[0].title or "")
+
+
+def _urlset(*urls: str, news_ns: bool = True) -> bytes:
+    declared = ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"' if news_ns else ""
+    body = "".join(
+        f"<url><loc>{url}</loc><news:news><news:title>T{n}</news:title>"
+        f"<news:publication_date>2026-02-01T10:00:00Z</news:publication_date></news:news></url>"
+        for n, url in enumerate(urls)
+    )
+    head = '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    return f"{head}{declared}>{body}</urlset>".encode()
+
+
+A = f"{SITE}/2026/02/01/world/americas/a.html"
+B = f"{SITE}/2026/02/01/world/americas/b.html"
+
+
+def test_an_undeclared_prefix_costs_nothing() -> None:
+    # lxml keeps `news:news` as the tag name, which etree.QName refused: the whole sitemap was
+    # lost. The entries are read, `news:` elements by their local name.
+    entries = parse_sitemap(_urlset(A, B, news_ns=False), SITEMAP_URL)
+    assert [(e.url, e.title, e.published) for e in entries] == [
+        (A, "T0", "2026-02-01T10:00:00+00:00"),
+        (B, "T1", "2026-02-01T10:00:00+00:00"),
+    ]
+    rss = f"""<rss version="2.0"><channel><atom:link href="{RSS_URL}" rel="self"/>
+      <item><link>{A}</link><atom:updated>x</atom:updated></item></channel></rss>"""
+    assert [e.url for e in parse_rss(rss, RSS_URL)] == [A]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "http://[::1/2026/02/01/world/americas/x.html",
+        "https://[www.nytimes.com]/2026/02/01/world/americas/x.html",
+        "https://www.nytimes.com:99999/2026/02/01/world/americas/x.html",
+    ],
+)
+def test_a_bad_host_costs_only_its_entry(bad: str) -> None:
+    assert [e.url for e in parse_sitemap(_urlset(A, bad, B), SITEMAP_URL)] == [A, B]
+    items = f"<item><link>{bad}</link></item><item><link>{B}</link></item>"
+    rss = f"<rss><channel>{items}</channel></rss>"
+    assert [e.url for e in parse_rss(rss, RSS_URL)] == [B]
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Mon, 01 Jan 12345678901234567890 00:00:00 GMT",
+        "Sun, 31 Dec 9999 23:59:59 -2359",
+        "0001-01-01T00:00:00+23:59",
+    ],
+)
+def test_an_absurd_date_is_no_date(date: str) -> None:
+    rss = f"<rss><channel><item><link>{A}</link><pubDate>{date}</pubDate></item></channel></rss>"
+    [entry] = parse_rss(rss, RSS_URL)
+    assert entry.published is None
+
+
+def test_a_surrogate_reference_costs_only_its_element() -> None:
+    # The recovering parser writes `&#xD800;` out as bytes that are not UTF-8, and lxml raised
+    # UnicodeDecodeError reading them back: the whole sitemap was lost.
+    body = _urlset(A, B).replace(b"<news:title>T0", b"<news:title>T0&#xD800;")
+    assert [(e.url, e.title) for e in parse_sitemap(body, SITEMAP_URL)] == [(A, None), (B, "T1")]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
 from newsbot.items import ArticleItem
@@ -37,7 +37,7 @@ from newsbot.parsers.common import (
     text_of,
     xpath,
 )
-from newsbot.urls import canonical_article_url, is_article_url
+from newsbot.urls import canonical_article_url, is_article_url, join_url
 
 # Most specific first: a live blog also matches the 2021 headline hook, a 2021 page also has
 # the 2018–2020 body section. Legacy is tested before vi2018 because its test (a paragraph
@@ -170,8 +170,9 @@ def _canonical_url(
     for read in sources:
         candidate = (read() or "").strip()
         if candidate.startswith(("http://", "https://", "/")):
-            absolute = urljoin(url or "https://www.nytimes.com/", candidate)
-            return canonical_article_url(absolute)
+            absolute = join_url(url or "https://www.nytimes.com/", candidate)
+            if absolute is not None:
+                return canonical_article_url(absolute)
     return None
 
 
@@ -696,8 +697,9 @@ def _image_url(figure: Element) -> str | None:
     """The first image address in the figure; lazy-loaded images only fill `srcset`."""
     for value in _IMAGE(figure):
         address = value.strip().split(" ")[0].split(",")[0]
-        if address.startswith(("http://", "https://", "//")):
-            return urljoin("https://www.nytimes.com/", address)
+        absolute = join_url("https://www.nytimes.com/", address)
+        if address.startswith(("http://", "https://", "//")) and absolute is not None:
+            return absolute
     return None
 
 
@@ -784,11 +786,12 @@ def _translations(links: list[Element], canonical: str | None) -> dict[str, str]
         if link.get("rel") != "alternate" or not link.get("hreflang"):
             continue
         language, href = link.get("hreflang", "").strip(), (link.get("href") or "").strip()
-        if not href or language.lower() == "x-default":
+        absolute = join_url(canonical or "", href)
+        if not href or language.lower() == "x-default" or absolute is None:
             continue
-        if canonical and canonical_article_url(urljoin(canonical, href)) == canonical:
+        if canonical and canonical_article_url(absolute) == canonical:
             continue
-        found[language] = urljoin(canonical or "", href)
+        found[language] = absolute
     return found
 
 

@@ -171,7 +171,8 @@ def read_json_ld(scripts: list[Element]) -> list[dict[str, Any]]:
             continue
         try:
             data = json.loads(_without_cdata(script.text))
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: a block nested deeper than the JSON decoder goes (it recurses).
             continue
         objects.extend(_json_objects(data))
     return objects
@@ -188,17 +189,27 @@ def _without_cdata(text: str) -> str:
 
 
 def _json_objects(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for entry in data:
-            yield from _json_objects(entry)
-    elif isinstance(data, dict):
-        yield data
-        yield from _json_objects(data.get("@graph"))
+    """Every object in `data`, each list flattened and each `@graph` opened, in document order.
+
+    A stack rather than recursion: a block the decoder accepts may still nest lists and graphs
+    deeper than Python's recursion limit."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            yield item
+            pending.append(item.get("@graph"))
 
 
 def json_types(obj: dict[str, Any]) -> set[str]:
+    """The object's `@type` names; anything in `@type` that is not a name (an object, a number,
+    a nested list) names no type."""
     kinds = obj.get("@type")
-    return set(kinds) if isinstance(kinds, list) else {str(kinds)}
+    if isinstance(kinds, list):
+        return {kind for kind in kinds if isinstance(kind, str)}
+    return {kinds} if isinstance(kinds, str) else set()
 
 
 @dataclass(frozen=True)

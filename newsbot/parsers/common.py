@@ -51,7 +51,9 @@ def decode_legacy(page: bytes) -> str:
     encoding = declared.group(1).decode("ascii") if declared else "cp1252"
     try:
         return page.decode(encoding, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
+        # LookupError: no such codec, or not a text one (`zlib`); UnicodeError: a codec that
+        # fails whatever the bytes (`undefined`) or cannot replace what it cannot read (`idna`).
         return page.decode("cp1252", errors="replace")
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import json
+import re
+import subprocess
+import sys
+import zlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from newsbot.devserver import SampleSiteServer, local_crawl_command
 from newsbot.parsers.feeds import FeedError, gunzip, parse_rss, parse_sitemap
 
+ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = Path(__file__).parent / "fixtures" / "discovery" / "site"
 RSS_URL = "https://rss.nytimes.com/services/xml/rss/nyt/Americas.xml"
 SITEMAP_URL = "https://www.nytimes.com/sitemaps/new/news.xml.gz"
@@ -151,3 +159,79 @@ def test_a_surrogate_reference_costs_only_its_element() -> None:
     # UnicodeDecodeError reading them back: the whole sitemap was lost.
     body = _urlset(A, B).replace(b"<news:title>T0", b"<news:title>T0&#xD800;")
     assert [(e.url, e.title) for e in parse_sitemap(body, SITEMAP_URL)] == [(A, None), (B, "T1")]
+
+
+# --- a gzip bomb sent with Content-Encoding: gzip -----------------------------------------------
+
+BOMB_UNPACKED = 512 * 1024 * 1024
+GLACIER = "/2026/01/05/world/americas/andes-glacier-survey.html"
+FERRY = "/2026/01/05/world/americas/river-ferry-returns.html"
+SITEMAP_PATH = "/sitemaps/new/news.xml.gz"
+# Runs `scrapy` in this process and reports the process's peak memory on the way out.
+PEAK_MEMORY = """
+import resource, runpy, sys
+sys.argv[0] = "scrapy"
+try:
+    runpy.run_module("scrapy", run_name="__main__")
+finally:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak-rss-kib {peak}", file=sys.stderr)
+"""
+
+
+class BombServer(SampleSiteServer):
+    """The discovery site, with some paths answered by a gzip bomb as a Content-Encoding."""
+
+    def __init__(self, bombs: dict[str, str], bomb: bytes) -> None:
+        super().__init__(root=SITE_DIR)
+        self.bombs, self.bomb = bombs, bomb
+
+    def _answer(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
+        content_type = self.bombs.get(urlsplit(raw_path).path)
+        if content_type is None:
+            return super()._answer(raw_path)
+        return 200, {"Content-Type": content_type, "Content-Encoding": "gzip"}, self.bomb
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """512 MiB of zero bytes, gzipped: half a megabyte on the wire."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # a gzip container
+    zeros = bytes(1024 * 1024)
+    return b"".join([packer.compress(zeros) for _ in range(BOMB_UNPACKED // len(zeros))]) + (
+        packer.flush()
+    )
+
+
+def test_a_content_encoding_bomb_is_refused_and_counted(tmp_path: Path, bomb: bytes) -> None:
+    # Scrapy's 1 GiB default DOWNLOAD_MAXSIZE let 2 GiB sent this way grow a crawl to 1.1 GB.
+    # Now an article stops at DOWNLOAD_MAXSIZE and the sitemap at NEWSBOT_SITEMAP_MAX_BYTES,
+    # both counted after decompression.
+    bombs = {GLACIER: "text/html; charset=utf-8", SITEMAP_PATH: "application/xml"}
+    sitemap_limit = 2 * 1024 * 1024
+    with BombServer(bombs, bomb) as server:
+        feed = tmp_path / "feed.jsonl"
+        command = local_crawl_command(
+            server.url, tmp_path / "index", feed,
+            "-s", f"NEWSBOT_SITEMAP_MAX_BYTES={sitemap_limit}",
+            "-s", "NEWSBOT_INDEX_COMMIT_SECONDS=0.2",
+            "-s", "NEWSBOT_FRONTS_ENABLED=False",
+        )  # fmt: skip
+        assert command[1:3] == ["-m", "scrapy"]
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_MEMORY, *command[3:]],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    log = done.stderr
+    peak_mib = int(re.search(r"peak-rss-kib (\d+)", log).group(1)) / 1024
+    assert peak_mib < 300, f"the crawl grew to {peak_mib:.0f} MiB"
+    limit = 16 * 1024 * 1024
+    assert f"{GLACIER}> because its body" in log and f"DOWNLOAD_MAXSIZE ({limit} B)" in log
+    assert f"DOWNLOAD_MAXSIZE ({sitemap_limit} B) during decompression" in log
+    stats = {name: int(n) for name, n in re.findall(r"'([\w/]+)': (\d+),?\n", log)}
+    # Counted: the refused article among the ignored ones (beside robots.txt's refusal), the
+    # refused sitemap as a failed discovery page.
+    assert stats["newsbot/articles/ignored"] == stats["robotstxt/forbidden"] + 1
+    assert stats["newsbot/discovery/source_failed"] == 1
+    stored = [json.loads(line)["url"] for line in feed.read_text("utf-8").splitlines()]
+    assert SITE + FERRY in stored and SITE + GLACIER not in stored

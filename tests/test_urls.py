@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from newsbot.devserver import SampleSiteServer
 from newsbot.urls import (
     canonical_article_url,
     in_section,
@@ -154,3 +160,33 @@ def test_join_url_resolves_readable_links() -> None:
 def test_strip_tracking_keeps_the_spelling_of_other_parameters() -> None:
     url = f"{SITE}/a.html?page=%ff&utm_source=x&q=a+b&flag"
     assert strip_tracking(url) == f"{SITE}/a.html?page=%ff&q=a+b&flag"
+
+
+DISCOVERY_SITE = Path(__file__).parent / "fixtures" / "discovery" / "site"
+FRONT_PATH = "/section/world/americas"
+COFFEE = "/2026/01/04/world/americas/coffee-harvest-rains.html"
+FERRY = "/2026/01/05/world/americas/river-ferry-returns.html"
+
+
+def test_a_crawl_fetches_each_spelling_of_an_article_once(
+    tmp_path: Path, run_crawl: Callable[..., Any]
+) -> None:
+    # The front links articles it (and the feed and sitemap) also lists, spelled with a default
+    # port, upper case and a trailing dot: each was fetched and fed a second time.
+    front = (DISCOVERY_SITE / "section" / "world" / "americas" / "index.html").read_text("utf-8")
+    spellings = [
+        f"https://www.nytimes.com:443{ARTICLE}",
+        f"http://www.nytimes.com:80{ARTICLE}?smid=tw",
+        f"https://WWW.NYTimes.com.{COFFEE}",
+        f"https://nytimes.com:443{FERRY}",
+    ]
+    cards = "".join(f'<article><h2><a href="{url}">Again</a></h2></article>' for url in spellings)
+    with SampleSiteServer(root=DISCOVERY_SITE) as server:
+        server.override(FRONT_PATH, front.replace("</main>", cards + "</main>"))
+        done, items = run_crawl(server, tmp_path, "-s", "NEWSBOT_INDEX_COMMIT_SECONDS=0.2")
+        hits = {path: server.hits(path) for path in (ARTICLE, COFFEE, FERRY)}
+    assert done.returncode == 0, done.stderr[-2000:]
+    urls = [item["url"] for item in items]
+    assert len(urls) == len(set(urls)), Counter(urls).most_common(3)
+    assert {SITE + ARTICLE, SITE + COFFEE, SITE + FERRY} <= set(urls)
+    assert hits == {ARTICLE: 1, COFFEE: 1, FERRY: 1}

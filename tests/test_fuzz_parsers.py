@@ -146,6 +146,20 @@ def test_a_control_byte_in_an_attribute_name() -> None:
     assert item["authors"] == ["Corin Tallow", "Maeve Ostrander"]
 
 
+@pytest.mark.parametrize("depth", [300, 1500])
+def test_elements_nested_deeper_than_256(depth: int) -> None:
+    # libxml2 stops parsing at 256 levels unless told otherwise: a deep widget before the story
+    # made the whole article NotAnArticle. Up to its huge-tree limit (2048) the page is read, and
+    # a caption nested that deep is read without recursion.
+    nest = "<div>" * depth + "x" + "</div>" * depth
+    caption = "Hollis Brack has kept the Saltmarsh Point light since 1981."
+    deep_caption = "<span>" * depth + caption + "</span>" * depth
+    item = react_with(replace=("<body>", "<body>" + nest))
+    assert item["headline"] == "The Lighthouse Keepers Who Refuse to Retire"
+    item = react_with(replace=(f'<span class="css-8i9d0s e13ogyst0">{caption}', deep_caption))
+    assert item["captions"][0]["text"] == caption
+
+
 @pytest.mark.parametrize("charset", ["idna", "undefined", "zlib"])
 def test_a_charset_that_is_no_web_encoding(charset: str) -> None:
     # Bytes that are not UTF-8 are decoded by the charset the page declares; `idna` cannot
@@ -531,6 +545,7 @@ ELEMENTS = [
     '<article><h2><a href="{}">{}</a></h2><p>s</p></article>',
     '<section id="stream-panel"><ol><li><a href="{}"><h2>{}</h2></a></li></ol></section>',
     '<html itemscope itemtype="https://schema.org/NewsArticle" itemid="{}">',
+    "<figure><figcaption>" + "<span>" * 1500 + "{}" + "</span>" * 1500 + "</figcaption></figure>",
 ]
 
 

@@ -704,11 +704,19 @@ def _image_url(figure: Element) -> str | None:
 
 
 def _text_outside(element: Element, excluded: set[Element]) -> str:
-    parts = [element.text or ""]
-    for child in element:
-        if child not in excluded:
-            parts.append(_text_outside(child, excluded))
-        parts.append(child.tail or "")
+    # A stack, not recursion: a caption can nest deeper than Python's recursion limit.
+    parts: list[str] = []
+    pending: list[Element | str] = [element]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        parts.append(item.text or "")
+        for child in reversed(item):
+            pending.append(child.tail or "")
+            if child not in excluded:
+                pending.append(child)
     return "".join(parts)
 
 

@@ -65,7 +65,10 @@ _THREAD_PARSERS = threading.local()
 
 def _parser(utf8_bytes: bool) -> etree.HTMLParser:
     if not hasattr(_THREAD_PARSERS, "utf8"):
-        options = {"remove_comments": True, "remove_pis": True}
+        # huge_tree: without it libxml2 stops reading at 256 levels of nesting, so one deep
+        # widget before the story lost the whole article; with it the limit is 2048. (Bodies
+        # are bounded by DOWNLOAD_MAXSIZE, so its other limits are not needed against size.)
+        options = {"remove_comments": True, "remove_pis": True, "huge_tree": True}
         _THREAD_PARSERS.utf8 = etree.HTMLParser(encoding="utf-8", **options)
         _THREAD_PARSERS.text = etree.HTMLParser(**options)
     return _THREAD_PARSERS.utf8 if utf8_bytes else _THREAD_PARSERS.text

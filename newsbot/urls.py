@@ -92,13 +92,6 @@ def join_url(base: str, href: str) -> str | None:
     return absolute if split_url(absolute) is not None else None
 
 
-def _parts(url: str) -> SplitResult:
-    parts = split_url(url)
-    if parts is None:
-        raise ValueError(f"not a readable URL: {url!r}")
-    return parts
-
-
 def is_tracking_param(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
@@ -108,8 +101,8 @@ def strip_tracking(url: str) -> str:
     """The URL without tracking parameters or a fragment; other parameters keep their order and
     their spelling (decoding and re-encoding them would turn `%ff` into `%EF%BF%BD`).
 
-    Raises ValueError when `url` is not a readable URL (see `split_url`)."""
-    parts = _parts(url)
+    Raises ValueError where `urlsplit` does (see `canonical_article_url`)."""
+    parts = urlsplit(url)
     kept = [
         pair
         for pair in parts.query.split("&")
@@ -132,26 +125,38 @@ def _https_url(parts: SplitResult, query: str = "") -> str:
     user name or password, no default port (`www.` for the bare site domain). Left as written,
     `https://www.nytimes.com:443/x` and `https://WWW.NYTimes.com./x` were fetched and fed as
     articles of their own."""
+    path = parts.path or "/"
+    rebuilt = urlunsplit(("https", _canonical_netloc(parts), path, query, ""))
+    if split_url(rebuilt) is None:
+        # A netloc Python reads only as a whole ("[::]x@1.2.3.4]") or a port that is no port:
+        # nothing to canonicalise, so it stays as written, in lower case.
+        return urlunsplit(("https", parts.netloc.lower(), path, query, ""))
+    return rebuilt
+
+
+def _canonical_netloc(parts: SplitResult) -> str:
     host = (parts.hostname or "").rstrip(".")
     if host == SITE_DOMAIN:
         host = "www." + SITE_DOMAIN
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal keeps its brackets
-    port = parts.port
-    if port is not None and port not in {443, _DEFAULT_PORTS.get(parts.scheme.lower())}:
+    try:
+        port = parts.port
+    except ValueError:
+        return parts.netloc.lower()
+    if port is not None and port not in {443, _DEFAULT_PORTS.get(parts.scheme)}:
         host = f"{host}:{port}"
-    rebuilt = urlunsplit(("https", host, parts.path or "/", query, ""))
-    if split_url(rebuilt) is None:
-        # A netloc Python reads only as a whole ("[::]x@1.2.3.4]") leaves a host it cannot.
-        raise ValueError(f"not a readable URL: {parts.geturl()!r}")
-    return rebuilt
+    return host
 
 
 def canonical_article_url(url: str) -> str:
     """https, canonical host, no query, no fragment: the one form an article is known by.
 
-    Raises ValueError when `url` is not a readable URL (see `split_url`)."""
-    return _https_url(_parts(url.strip()))
+    Raises ValueError where `urlsplit` does: unbalanced IPv6 brackets, a name in brackets, a
+    host that NFKC folds into a delimiter. A URL that splits but is not readable otherwise (see
+    `split_url`) comes back with its host as written; parsers never hand such URLs on, because
+    they resolve links with `join_url` and keep only what `is_discoverable_article` accepts."""
+    return _https_url(urlsplit(url.strip()))
 
 
 def _site_path(url: str, domain: str) -> str | None:
@@ -194,8 +199,8 @@ def request_url(url: str) -> str:
     """The form discovery requests an article by: https, canonical `www.` host, no tracking
     parameters and no fragment. Other parameters stay, because they may select a different page.
 
-    Raises ValueError when `url` is not a readable URL (see `split_url`)."""
-    parts = _parts(strip_tracking(url.strip()))
+    Raises ValueError where `urlsplit` does (see `canonical_article_url`)."""
+    parts = urlsplit(strip_tracking(url.strip()))
     return _https_url(parts, parts.query)
 
 

@@ -146,10 +146,18 @@ def test_urls_python_cannot_read(url: str) -> None:
     assert not is_article_url(url)
     assert not is_discoverable_article(url)
     assert not in_section(url, "world/americas")
+
+
+def test_canonical_forms_of_urls_python_cannot_read() -> None:
+    # Where urlsplit raises, so do they, as before; a port that is no port stays as written, so
+    # it is never taken for the default one.
     with pytest.raises(ValueError):
-        canonical_article_url(url)
+        canonical_article_url(f"http://[::1{ARTICLE}")
     with pytest.raises(ValueError):
-        request_url(url)
+        request_url(f"https://[www.nytimes.com]{ARTICLE}")
+    bad_port = f"https://www.nytimes.com:99999{ARTICLE}"
+    assert canonical_article_url(bad_port.replace("www", "WWW")) == bad_port
+    assert request_url(bad_port + "?smid=x") == bad_port
 
 
 def test_join_url_resolves_readable_links() -> None:

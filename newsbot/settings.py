@@ -39,6 +39,13 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 30
+# Largest body accepted, counted after Content-Encoding is undone (Scrapy's HttpCompression
+# stops inflating at this size), so a gzip bomb costs at most this much memory. The largest
+# real NYT page seen is 1.6 MB (a 2021 homepage); 16 MiB leaves room for any live blog. The
+# news sitemap request carries NEWSBOT_SITEMAP_MAX_BYTES as its own limit instead.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+# A body past this size is logged as a WARNING: news pages and feeds are 2-3 times smaller.
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
 
 # --- Discovery and navigation (spiders, mirroring, incremental state) ------------------------
@@ -60,7 +67,8 @@ EXTENSIONS = {
 NEWSBOT_DISCOVER_FRONT = True
 NEWSBOT_DISCOVER_RSS = True
 NEWSBOT_DISCOVER_SITEMAP = True
-# Largest unpacked news sitemap accepted (gzip bomb guard), in bytes.
+# Largest unpacked news sitemap accepted (gzip bomb guard), in bytes, whether it comes as a .gz
+# file or with Content-Encoding: gzip.
 NEWSBOT_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 # Incremental state (SQLite); empty means <NEWSBOT_INDEX_DIR>/crawlstate.sqlite, "off" disables.
 NEWSBOT_STATE_PATH = os.environ.get("NEWSBOT_STATE_PATH", "")

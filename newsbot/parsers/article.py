@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from newsbot.items import ArticleItem
 from newsbot.parsers import (
@@ -50,6 +50,8 @@ from newsbot.urls import (
     is_article_url,
     is_discoverable_article,
     is_site_host,
+    join_url,
+    split_url,
 )
 
 # Most specific first: a live blog also matches the 2021 headline hook, a 2021 page also has
@@ -192,12 +194,15 @@ def _canonical_url(
         candidate = (read() or "").strip()
         if not candidate.startswith(("http://", "https://", "/")):
             continue
-        absolute = canonical_article_url(urljoin(url or "https://www.nytimes.com/", candidate))
+        joined = join_url(url or "https://www.nytimes.com/", candidate)
+        if joined is None:
+            continue
+        absolute = canonical_article_url(joined)
         if is_discoverable_article(absolute):
             return absolute
         if on_site is None and is_site_host(urlsplit(absolute).hostname):
             on_site = absolute
-    if url and url.strip().startswith(("http://", "https://")):
+    if url and url.strip().startswith(("http://", "https://")) and split_url(url.strip()):
         return canonical_article_url(url)
     return on_site
 
@@ -293,11 +298,12 @@ def _translations(links: list[Element], canonical: str | None) -> dict[str, str]
         if link.get("rel") != "alternate" or not link.get("hreflang"):
             continue
         language, href = link.get("hreflang", "").strip(), (link.get("href") or "").strip()
-        if not href or language.lower() == "x-default":
+        absolute = join_url(canonical or "", href)
+        if not href or language.lower() == "x-default" or absolute is None:
             continue
-        if canonical and canonical_article_url(urljoin(canonical, href)) == canonical:
+        if canonical and canonical_article_url(absolute) == canonical:
             continue
-        found[language] = urljoin(canonical or "", href)
+        found[language] = absolute
     return found
 
 

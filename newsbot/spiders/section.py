@@ -138,7 +138,8 @@ class SectionSpider(scrapy.Spider):
         if not sources:
             logger.error("Every discovery source is switched off: nothing to crawl")
         for url, callback in sources:
-            yield scrapy.Request(url, callback=callback, errback=self.source_failed, priority=10)
+            limit = {"download_maxsize": self.sitemap_max_bytes} if url == NEWS_SITEMAP_URL else {}
+            yield scrapy.Request(url, callback, errback=self.source_failed, priority=10, meta=limit)
 
     # -- discovery callbacks --------------------------------------------------------------------
 

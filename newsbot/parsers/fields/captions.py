@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from itertools import islice
-from urllib.parse import urljoin
 
 from newsbot.parsers.common import Element, Markup, clean, text_of, xpath
 from newsbot.parsers.fields.text import is_hidden
+from newsbot.urls import join_url
 
 # Not an article image: a video (copies with scripts stripped keep its hidden "Video" label
 # and its poster image's alt), an embedded interactive, or a thumbnail of another story (a
@@ -104,21 +104,31 @@ def _image_url(figure: Element) -> str | None:
     """The first image address in the figure; lazy-loaded images only fill `srcset`."""
     for value in _IMAGE(figure):
         address = value.strip().split(" ")[0].split(",")[0]
-        if address.startswith(("http://", "https://", "//")):
-            return urljoin("https://www.nytimes.com/", address)
+        absolute = join_url("https://www.nytimes.com/", address)
+        if address.startswith(("http://", "https://", "//")) and absolute is not None:
+            return absolute
     return None
 
 
 def _caption_text(element: Element, excluded: set[Element]) -> str:
-    """The caption's own text: without its credit, controls or hidden parts."""
-    parts = [element.text or ""]
-    for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if child not in excluded and tag not in _CONTROLS and not is_hidden(child):
-            if child.get("role") != "button":
-                gap = " " if tag in _BLOCKS else ""
-                parts.append(gap + _caption_text(child, excluded) + gap)
-        elif tag == "br":
-            parts.append(" ")
-        parts.append(child.tail or "")
+    """The caption's own text: without its credit, controls or hidden parts.
+
+    A stack, not recursion: a caption can nest deeper than Python's recursion limit."""
+    parts: list[str] = []
+    pending: list[Element | str] = [element]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        parts.append(item.text or "")
+        for child in reversed(item):
+            tag = child.tag if isinstance(child.tag, str) else ""
+            pending.append(child.tail or "")
+            if child not in excluded and tag not in _CONTROLS and not is_hidden(child):
+                if child.get("role") != "button":
+                    gap = " " if tag in _BLOCKS else ""
+                    pending.extend((gap, child, gap))
+            elif tag == "br":
+                pending.append(" ")
     return "".join(parts)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from itertools import islice
 from typing import Any
-from urllib.parse import urljoin
 
 from newsbot.parsers.common import Element, Markup, clean, first_meta, text_of, xpath
 from newsbot.parsers.fields.structured import ld_text
 from newsbot.parsers.fields.text import shown_text
-from newsbot.urls import is_article_url
+from newsbot.urls import is_article_url, join_url
 
 _PUBLISHED_NOTE = re.compile(r"\s*\(Published \d{4}\)\s*$")
 _SITE_SUFFIX = re.compile(r"\s+[-|–]\s+(?:The New York Times|NYTimes\.com)\s*$")
@@ -59,7 +58,8 @@ def _is_masthead(heading: Element, text: str) -> bool:
     if len(links) != 1 or text_of(links[0]) != text:
         return False
     href = (links[0].get("href") or "").strip()
-    return not is_article_url(urljoin("https://www.nytimes.com/", href))
+    absolute = join_url("https://www.nytimes.com/", href)
+    return absolute is None or not is_article_url(absolute)
 
 
 _DOCUMENT_TITLE = xpath("string(/html/head/title)")

@@ -9,18 +9,21 @@ def shown_text(element: Element) -> str:
     """What a reader sees of a heading or caption: `<br>` reads as a space (balance-text
     headlines break lines with it), hidden copies are left out, and a heading that holds its
     text twice (a visible copy and a screen-reader copy) gives it once."""
+    # A stack, not recursion: markup can nest deeper than Python's recursion limit.
     parts: list[str] = []
-
-    def walk(node: Element) -> None:
-        parts.append(node.text or "")
-        for child in node:
+    pending: list[Element | str] = [element]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        parts.append(item.text or "")
+        for child in reversed(item):
+            pending.append(child.tail or "")
             if child.tag == "br":
-                parts.append(" ")
+                pending.append(" ")
             elif isinstance(child.tag, str) and not is_hidden(child):
-                walk(child)
-            parts.append(child.tail or "")
-
-    walk(element)
+                pending.append(child)
     text = clean("".join(parts))
     half = len(text) // 2
     if half and text[:half] == text[-half:] and text[half : len(text) - half] in {"", " "}:
@@ -36,9 +39,17 @@ def is_hidden(element: Element) -> bool:
 
 
 def text_outside(element: Element, excluded: set[Element]) -> str:
-    parts = [element.text or ""]
-    for child in element:
-        if child not in excluded:
-            parts.append(text_outside(child, excluded))
-        parts.append(child.tail or "")
+    # A stack, not recursion, as in `shown_text`.
+    parts: list[str] = []
+    pending: list[Element | str] = [element]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        parts.append(item.text or "")
+        for child in reversed(item):
+            pending.append(child.tail or "")
+            if child not in excluded:
+                pending.append(child)
     return "".join(parts)

@@ -148,13 +148,15 @@ def fronts_lines() -> list[dict[str, Any]]:
 
 
 def build_archive(folder: Path) -> tuple[Path, Path]:
-    """An index of ten plain articles, a revised one and a hostile one, and its front snapshots;
+    """An index of eleven plain articles, a revised one and a hostile one, and its front snapshots;
     returns (index dir, fronts file)."""
     index_dir = folder / "index"
     first, second = revised()
     with ArchiveWriter(index_dir) as writer:
         for number in range(10):
             writer.put(article(number))
+        # No author: facets must not trip over the missing value.
+        writer.put(article(10, authors=[], byline=None))
         writer.put(first)
         writer.put(hostile())
         writer.commit()
@@ -251,7 +253,7 @@ def test_page_past_the_last_says_so(client: Client) -> None:
 
 def test_empty_query_shows_the_archive_size_and_syntax(client: Client) -> None:
     html = page(client, "/")
-    assert "<strong>12</strong> articles" in html
+    assert "<strong>13</strong> articles" in html
     assert "autofocus" in html
 
 

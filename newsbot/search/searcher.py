@@ -404,8 +404,10 @@ def _facets(searcher: Searcher, results: Results) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for name in ("section", "author"):
         groups = results.groups(name)
-        ranked = sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_TOP]
-        counts[name] = {str(key): n for key, n in ranked if key is not None}
+        # Articles without an author (or section) group under None, which is no facet value.
+        named = [(key, n) for key, n in groups.items() if key is not None]
+        ranked = sorted(named, key=lambda kv: (-kv[1], kv[0]))[:FACET_TOP]
+        counts[name] = {str(key): n for key, n in ranked}
     published = searcher.reader().column_reader("published")
     months: Counter[str] = Counter()
     for docnum in results.docs():

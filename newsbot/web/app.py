@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
-from werkzeug.utils import send_from_directory
+from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from newsbot import __version__
@@ -304,8 +304,8 @@ class ArchiveApp:
         try:
             endpoint, values = self.routes.bind_to_environ(request.environ).match()
             return getattr(self, endpoint)(request, **values)
-        except RequestRedirect as redirect:  # "/static//x" -> "/static/x", and the like
-            return redirect.get_response(request.environ)
+        except RequestRedirect as moved:  # "/static//x" -> "/static/x", and the like
+            return moved.get_response(request.environ)
         except NotFound:
             return self.error(request, 404, "There is no such page.")
         except HTTPException as error:
@@ -338,6 +338,11 @@ class ArchiveApp:
             form = SearchForm.from_args(request.args)
         except UsageError as error:
             return self.render("search.html", 400, **_empty_search(SearchForm(), error))
+        canonical = form.params()
+        if list(request.args.items(multi=True)) != canonical:
+            # A submitted form sends every field, empty or not; the address to keep and share
+            # is the short one, holding only what was chosen.
+            return redirect("/?" + urlencode(canonical) if canonical else "/", 303)
         if not form.q:
             with self.pool.searcher() as searcher:
                 documents = searcher.doc_count()

@@ -7,9 +7,11 @@ histories, and some of them carry hostile markup in every field a page shows. Th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import re
+import shutil
 import socket
 import string
 import subprocess
@@ -22,7 +24,11 @@ import pytest
 from werkzeug.test import Client
 
 from newsbot.cli import main
+from newsbot.search.facets import FacetCounter
 from newsbot.search.fronts import FrontArchive, read_archive
+from newsbot.search.pool import SearcherPool
+from newsbot.search.query import Filters
+from newsbot.search.searcher import open_searcher, search
 from newsbot.search.writer import ArchiveWriter
 from newsbot.web import worddiff
 from newsbot.web.app import CSP, ArchiveApp, SearchForm, build_timeline, safe_href
@@ -504,3 +510,37 @@ def test_a_submitted_form_lands_on_the_short_address(client: Client) -> None:
     assert response.headers["Location"] == "/?q=strike&section=americas&section=world"
     assert client.get("/?q=&sort=relevance").headers["Location"] == "/"
     assert client.get("/?q=strike&section=americas&section=world").status_code == 200
+
+
+def test_facet_counter_counts_what_search_counts(archive: tuple[Path, Path]) -> None:
+    counter = FacetCounter()
+    cases = [
+        ("strike", Filters()),
+        ("strike OR vote", Filters(sections=("americas",))),
+        ('"harbor pilots"', Filters(since=dt.date(2021, 2, 1), until=dt.date(2021, 3, 31))),
+        ("pilot*", Filters(authors=("ana ortiz",))),
+        ("strike NOT ships", Filters(authors=("Ben",))),
+    ]
+    with open_searcher(archive[0]) as searcher:
+        for text, filters in cases:
+            expected = search(searcher, text, filters, facets=True)
+            matches = counter.matches(searcher, text, filters)
+            assert counter.count(searcher, matches.shown) == expected.facets, text
+            assert len(matches.shown) == expected.total
+            assert matches.shown <= matches.any_date
+
+
+def test_facet_counter_follows_new_commits(archive: tuple[Path, Path], tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(archive[0], index_dir)
+    pool = SearcherPool(index_dir)
+    counter = FacetCounter()
+    with pool.searcher() as searcher:
+        before = counter.count(searcher, counter.matches(searcher, "strike", Filters()).shown)
+    with ArchiveWriter(index_dir) as writer:
+        writer.put(article(50, authors=["Zoe Park"], byline="By Zoe Park"))
+        writer.commit()
+    with pool.searcher() as searcher:
+        after = counter.count(searcher, counter.matches(searcher, "strike", Filters()).shown)
+    assert "zoe park" not in before["author"] and after["author"]["zoe park"] == 1
+    assert sum(after["month"].values()) == sum(before["month"].values()) + 1

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from newsbot import __version__
 from newsbot.errors import NewsbotError, UsageError
+from newsbot.search.facets import FacetCounter
 from newsbot.search.fronts import FrontCrawl, FrontSnapshotFiles, archived_urls, parse_instant
 from newsbot.search.history import find, timeline
 from newsbot.search.pool import SearcherPool
@@ -266,6 +267,9 @@ class ArchiveApp:
     def __init__(self, index_dir: Path, fronts: list[Path], *, any_host: bool = False) -> None:
         self.index_dir = index_dir
         self.pool = SearcherPool(index_dir)
+        self.facets = FacetCounter()
+        with self.pool.searcher() as searcher:
+            self.facets.warm(searcher)
         self.fronts = FrontSnapshotFiles(fronts)
         self.fronts_paths = fronts
         # A loopback-only server answers only to loopback names, so a web page elsewhere
@@ -351,36 +355,33 @@ class ArchiveApp:
             )
         try:
             with self.pool.searcher() as searcher:
-                result = self._search(searcher, form, facets=True)
-                months = result.facets.get("month", {})
-                if form.since or form.until:
-                    # The timeline shows every month the other filters allow, so that another
-                    # month is one click away and the chosen one stands out in context.
-                    months = self._search(searcher, form, facets=True, dates=False, limit=1)
-                    months = months.facets.get("month", {})
+                result = self._search(searcher, form)
+                matches = self.facets.matches(searcher, form.q, form.filters())
+                facets = self.facets.count(searcher, matches.shown)
+                # The timeline shows every month the other filters allow, so that another
+                # month is one click away and the chosen one stands out in context.
+                months = self.facets.months(searcher, matches.any_date)
         except UsageError as error:
             return self.render("search.html", 400, **_empty_search(form, error))
         return self.render(
             "search.html",
             form=form,
             result=result,
+            facets=facets,
             error=None,
             timeline=build_timeline(months, form),
             first=(form.page - 1) * form.limit + 1,
             documents=None,
         )
 
-    def _search(
-        self, searcher: Any, form: SearchForm, *, facets: bool, dates: bool = True, limit: int = 0
-    ) -> SearchResult:
+    def _search(self, searcher: Any, form: SearchForm) -> SearchResult:
         return search(
             searcher,
             form.q,
-            form.filters(dates=dates),
+            form.filters(),
             sort=form.sort,  # type: ignore[arg-type]
-            limit=limit or form.limit,
-            page=1 if limit else form.page,
-            facets=facets,
+            limit=form.limit,
+            page=form.page,
         )
 
     def article_page(self, request: Request) -> Response:
@@ -480,10 +481,13 @@ class ArchiveApp:
             raise UsageError("empty query", hint="give some words to search for in ?q=")
         facets = request.args.get("facets", "") not in {"", "0", "false", "no"}
         with self.pool.searcher() as searcher:
-            result = self._search(searcher, form, facets=facets)
+            result = self._search(searcher, form)
+            if facets:
+                matches = self.facets.matches(searcher, form.q, form.filters())
+                counts = self.facets.count(searcher, matches.shown)
         lines = [json_line(hit.as_json()) for hit in result.hits]
-        if result.facets:
-            lines.append(json_line({"facets": result.facets}))
+        if facets:
+            lines.append(json_line({"facets": counts}))
         response = Response(
             "".join(line + "\n" for line in lines),
             content_type="application/x-ndjson; charset=utf-8",
@@ -543,6 +547,7 @@ def _empty_search(form: SearchForm, error: UsageError | None) -> dict[str, Any]:
         "result": None,
         "error": _one_line(error) if error else None,
         "timeline": None,
+        "facets": {},
         "first": 1,
         "documents": None,
     }

@@ -246,6 +246,7 @@ def test_bad_queries_and_parameters_answer_400_with_one_line(client: Client) -> 
         ("/?q=strike&since=2021-03-01&until=2021-01-01", "is after"),
         ("/?q=strike&page=0", "page must be"),
         ("/?q=strike&sort=sideways", "unknown sort"),
+        ("/?q=strike&since=0000-01-01", "is not a date"),
     ):
         html = page(client, path, status=400)
         assert words in html, path
@@ -520,6 +521,8 @@ def test_facet_counter_counts_what_search_counts(archive: tuple[Path, Path]) -> 
         ('"harbor pilots"', Filters(since=dt.date(2021, 2, 1), until=dt.date(2021, 3, 31))),
         ("pilot*", Filters(authors=("ana ortiz",))),
         ("strike NOT ships", Filters(authors=("Ben",))),
+        ("strike", Filters(since=dt.date(2021, 3, 2), until=dt.date.max)),
+        ("strike", Filters(until=dt.date(2021, 3, 2))),
     ]
     with open_searcher(archive[0]) as searcher:
         for text, filters in cases:

@@ -202,6 +202,7 @@ def test_search_with_the_keyboard_and_open_a_result(sample: Served, watched: Wat
     page = watched.page
     page.goto(sample.url + "/")
     # The query box has the focus on arrival: type and press Enter.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
     page.keyboard.type("dockworkers strike")
     page.keyboard.press("Enter")
     # The form sends every field; the server answers with the short address to share.

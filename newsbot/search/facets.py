@@ -31,6 +31,7 @@ class _Table:
     terms, and its month."""
 
     terms: dict[str, list[tuple[str, ...]]]
+    published: list[dt.datetime | None]  # naive UTC, as the index stores it
     months: list[str | None]
 
 
@@ -44,16 +45,18 @@ def _read_segment(leaf: IndexReader) -> _Table:
                 for docnum in leaf.postings(fieldname, text).all_ids():
                     per_doc[docnum].append(text)
         terms[name] = [tuple(values) for values in per_doc]
-    published = leaf.column_reader("published")
-    months = [
-        when.strftime("%Y-%m") if isinstance(when, dt.datetime) else None for when in published
-    ]
-    return _Table(terms, months)
+    published = [w if isinstance(w, dt.datetime) else None for w in leaf.column_reader("published")]
+    months = [when.strftime("%Y-%m") if when else None for when in published]
+    return _Table(terms, published, months)
 
 
 def _joined(tables: list[_Table]) -> _Table:
     terms = {name: [row for t in tables for row in t.terms[name]] for name in _KEYWORD_FIELDS}
-    return _Table(terms, [month for t in tables for month in t.months])
+    return _Table(
+        terms,
+        [when for t in tables for when in t.published],
+        [month for t in tables for month in t.months],
+    )
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,19 @@ class FacetCounter:
         if within is not None and not within:
             return Matches(set(), set())
         any_date = _match_set(searcher, q, within)
-        dates = Filters(since=filters.since, until=filters.until).to_query()
-        if dates is None:
+        if not (filters.since or filters.until):
             return Matches(any_date, any_date)
-        return Matches(any_date & (filter_docs(searcher, dates) or set()), any_date)
+        # The date range as Filters.to_query() draws it (whole UTC days, the end excluded), but
+        # checked against the table: reading the range's posting lists costs ~13 ms a page.
+        start = dt.datetime.combine(filters.since or dt.date.min, dt.time())
+        end = (
+            dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time())
+            if filters.until and filters.until < dt.date.max
+            else dt.datetime.max
+        )
+        published = self._current(searcher).published
+        shown = {d for d in any_date if (when := published[d]) and start <= when < end}
+        return Matches(shown, any_date)
 
     def count(self, searcher: Searcher, docs: Iterable[int]) -> dict[str, dict[str, int]]:
         """Counts in the shape of SearchResult.facets: the top sections and authors by count

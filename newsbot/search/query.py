@@ -176,9 +176,10 @@ class Filters:
             parts.append(wq.Or([wq.Term("section", s.strip().lower()) for s in self.sections]))
         if self.since or self.until:
             start = dt.datetime.combine(self.since, dt.time()) if self.since else None
+            # The last day there is (9999-12-31) has no next day: no end then.
             end = (
                 dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time())
-                if self.until
+                if self.until and self.until < dt.date.max
                 else None
             )
             parts.append(wq.DateRange("published", start, end, endexcl=True))

@@ -38,7 +38,7 @@ from newsbot.web import worddiff
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
-PER_PAGE = 20
+PER_PAGE = 10  # as the CLI: snippets are the costly part of a page
 MOST_PER_PAGE = 100
 # No script anywhere, styles and images only from our own static folder, nothing framed.
 CSP = (
@@ -253,7 +253,7 @@ def _environment() -> Environment:
         clean=_text,
         article_href=article_href,
     )
-    env.globals.update(version=__version__)
+    env.globals.update(version=__version__, per_page=PER_PAGE)
     return env
 
 

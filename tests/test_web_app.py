@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from werkzeug.test import Client
@@ -219,11 +219,16 @@ def test_timeline_month_link_narrows_to_that_month(client: Client) -> None:
 def test_build_timeline_fills_empty_months_and_marks_the_range() -> None:
     form = SearchForm(q="x", since="2020-12-01", until="2021-01-31")
     timeline = build_timeline({"2020-11": 2, "2021-02": 4}, form)
-    assert [bar.month for bar in timeline.bars] == ["2020-11", "2020-12", "2021-01", "2021-02"]
-    assert [bar.count for bar in timeline.bars] == [2, 0, 0, 4]
-    assert [bar.selected for bar in timeline.bars] == [False, True, True, False]
-    assert timeline.bars[3].height == 100
-    assert "since=2021-02-01&until=2021-02-28" in timeline.bars[3].href
+    # Whole years: January 2020 to December 2021.
+    assert len(timeline.bars) == 24
+    bars = timeline.bars[10:14]
+    assert [bar.month for bar in bars] == ["2020-11", "2020-12", "2021-01", "2021-02"]
+    assert [bar.count for bar in bars] == [2, 0, 0, 4]
+    assert [bar.selected for bar in bars] == [False, True, True, False]
+    assert sum(bar.count for bar in timeline.bars) == 6
+    assert bars[3].height == 100
+    assert "since=2021-02-01&until=2021-02-28" in bars[3].href
+    assert [year for year, _ in timeline.years] == ["2020", "2021"]
 
 
 def test_the_url_holds_the_whole_state(client: Client) -> None:
@@ -373,6 +378,7 @@ def test_fronts_page_defaults_to_the_latest_crawl_and_steps(client: Client) -> N
     assert "crawl 2 of 2" in html
     assert "1 damaged line" in html
     assert "new" in html and "↓2" in html  # story 1 moved from rank 1 to 3
+    assert "Gone since the crawl before" not in html
     earlier = re.search(r'<a rel="prev" href="([^"]+)"', html).group(1).replace("&amp;", "&")
     html = page(client, earlier)
     assert "crawl 1 of 2" in html and 'rel="next"' in html
@@ -547,3 +553,39 @@ def test_facet_counter_follows_new_commits(archive: tuple[Path, Path], tmp_path:
         after = counter.count(searcher, counter.matches(searcher, "strike", Filters()).shown)
     assert "zoe park" not in before["author"] and after["author"]["zoe park"] == 1
     assert sum(after["month"].values()) == sum(before["month"].values()) + 1
+
+
+def test_fronts_list_the_stories_gone_since_the_crawl_before(
+    archive: tuple[Path, Path], tmp_path: Path
+) -> None:
+    lines = [
+        {"crawled_at": when, "front_url": FRONT, "rank": rank, "url": article(n)["url"],
+         "headline": f"Story {n}"}
+        for when, numbers in (("2026-11-01T08:00:00Z", (1, 2)), ("2026-11-02T08:00:00Z", (2,)))
+        for rank, n in enumerate(numbers, start=1)
+    ]  # fmt: skip
+    fronts = tmp_path / "americas-fronts.jsonl"
+    fronts.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    html = page(Client(ArchiveApp(archive[0], [fronts])), "/fronts")
+    gone = html.split("Gone since the crawl before")[1]
+    assert "Story 1" in gone and "Story 2" not in gone
+    assert f'href="/article?url={quote(article(1)["url"], safe="")}"' in gone
+    assert "↑1" in html  # story 2 moved from rank 2 to 1
+
+
+def test_items_and_snapshots_with_missing_keys_still_show(tmp_path: Path) -> None:
+    bare = {
+        "url": f"{SITE}/2020/01/01/world/bare.html",
+        "headline": "A bare strike item",
+        "published": "2020-01-01T00:00:00Z",
+        "body": "Only a body.",
+    }
+    with ArchiveWriter(tmp_path / "index") as writer:
+        writer.put(bare)
+        writer.commit()
+    fronts = tmp_path / "x-fronts.jsonl"
+    fronts.write_text(json.dumps({"crawled_at": "2026-01-01T00:00:00Z", "front_url": FRONT}))
+    client = Client(ArchiveApp(tmp_path / "index", [fronts]))
+    assert "A bare strike item" in page(client, "/?q=strike")
+    assert "Only a body." in page(client, "/article", query_string={"url": bare["url"]})
+    assert "crawl 1 of 1" in page(client, "/fronts")

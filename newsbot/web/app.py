@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, NotFound
@@ -161,7 +161,8 @@ def month_range(month: str) -> tuple[str, str]:
 def build_timeline(counts: dict[str, int], form: SearchForm) -> Timeline | None:
     if not counts:
         return None
-    months = _months_between(min(counts), max(counts))
+    # Whole years, so that a few matches still sit in a calendar rather than fill the width.
+    months = _months_between(min(counts)[:4] + "-01", max(counts)[:4] + "-12")
     busiest = max(counts.values())
     bars = []
     for month in months:
@@ -242,7 +243,8 @@ def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
+        # Old feeds and snapshot files may lack keys; a missing one shows as nothing.
+        undefined=Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -443,9 +445,13 @@ class ArchiveApp:
         position = len(crawls) - 1 if asked is None else archive.nearest(front, asked)
         assert position is not None
         crawl = crawls[position]
+        shown_now = {entry.get("url") for entry in crawl.entries}
+        before = crawls[position - 1] if position else None
+        dropped = [e for e in before.entries if e.get("url") not in shown_now] if before else []
+        moves = rank_moves(before, crawl) if before else {}
         with self.pool.searcher() as searcher:
-            archived = archived_urls(searcher, [str(e.get("url") or "") for e in crawl.entries])
-        moves = rank_moves(crawls[position - 1], crawl) if position else {}
+            urls = [str(e.get("url") or "") for e in (*crawl.entries, *dropped)]
+            archived = archived_urls(searcher, urls)
 
         def at(index: int) -> str | None:
             if not 0 <= index < len(crawls):
@@ -465,6 +471,7 @@ class ArchiveApp:
             asked=asked,
             archived=archived,
             moves=moves,
+            dropped=dropped,
             first=at(0),
             previous=at(position - 1),
             next=at(position + 1),

@@ -454,7 +454,10 @@ def test_the_server_is_read_only_and_answers_loopback_names_only(client: Client)
     assert client.delete("/api/article").status_code == 405
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/", headers={"Host": "localhost:8080"}).status_code == 200
-    assert client.get("/", headers={"Host": "[::1]:8080"}).status_code == 200
+    for host in ("[::1]:8080", "[::1]", "127.0.0.1", "localhost"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example:8080", "127.0.0.1.evil.example", "[::2]:80"):
+        assert client.get("/", headers={"Host": host}).status_code == 400, host
 
 
 def test_hostile_fields_are_escaped_in_every_page(client: Client) -> None:

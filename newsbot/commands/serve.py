@@ -53,19 +53,15 @@ def default_fronts() -> list[Path]:
     return [PROJECT_DATA]
 
 
-def _is_loopback(host: str) -> bool:
-    return host in {"localhost", "::1"} or host.startswith("127.")
-
-
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands start without the web stack.
     from werkzeug.serving import make_server, select_address_family
 
-    from newsbot.web.app import ArchiveApp
+    from newsbot.web.app import ArchiveApp, is_loopback
 
     index_dir = resolve_index(args)
     fronts = args.fronts or default_fronts()
-    loopback = _is_loopback(args.host)
+    loopback = is_loopback(args.host)
     app = ArchiveApp(index_dir, fronts, any_host=not loopback)
     # Bound here rather than by Werkzeug, which prints its own message and exits on failure.
     family = select_address_family(args.host, args.port)

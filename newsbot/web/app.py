@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import ipaddress
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -45,7 +46,6 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 logger = logging.getLogger(__name__)
 
@@ -259,8 +259,21 @@ def _environment() -> Environment:
     return env
 
 
-def _is_loopback(host: str) -> bool:
-    return host in LOOPBACK_NAMES or host.startswith("127.")
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's own (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header: "[::1]:8080" -> "::1", "localhost:8080" -> "localhost"."""
+    if host.startswith("["):
+        return host[1 : host.find("]")]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class ArchiveApp:
@@ -305,7 +318,7 @@ class ArchiveApp:
     def dispatch(self, request: Request) -> Response:
         if request.method not in {"GET", "HEAD"}:
             return self.error(request, 405, "This archive is read-only: only GET is answered.")
-        if not self.any_host and not _is_loopback(request.host.rsplit(":", 1)[0].strip("[]")):
+        if not self.any_host and not is_loopback(_host_name(request.host)):
             return self.error(request, 400, "This server answers only on its loopback address.")
         try:
             endpoint, values = self.routes.bind_to_environ(request.environ).match()

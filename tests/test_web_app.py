@@ -16,11 +16,15 @@ import socket
 import string
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+from urllib.request import urlopen
 
 import pytest
+from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from newsbot.cli import main
@@ -592,3 +596,24 @@ def test_items_and_snapshots_with_missing_keys_still_show(tmp_path: Path) -> Non
     assert "A bare strike item" in page(client, "/?q=strike")
     assert "Only a body." in page(client, "/article", query_string={"url": bare["url"]})
     assert "crawl 1 of 1" in page(client, "/fronts")
+
+
+def test_concurrent_requests_each_get_their_own_searcher(archive: tuple[Path, Path]) -> None:
+    app = ArchiveApp(archive[0], [archive[1]])
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.port}"
+    paths = ["/?q=strike", "/?q=pilots&sort=newest", "/fronts", "/api/search?q=strike&facets=1"]
+    paths.append("/article?url=" + quote(revised()[0]["url"], safe=""))
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda p: urlopen(base + p).status, paths * 12))
+    finally:
+        server.shutdown()
+    assert statuses == [200] * len(paths) * 12
+
+
+def test_any_host_when_listening_beyond_loopback(archive: tuple[Path, Path]) -> None:
+    client = Client(ArchiveApp(archive[0], [], any_host=True))
+    assert client.get("/", headers={"Host": "archive.example:8080"}).status_code == 200

@@ -163,6 +163,14 @@ def main() -> int:
         page = timed(fetcher.get, ["/article?" + urlencode({"url": url}) for url in urls])
         reference = timed(lambda url: find(searcher, url), urls)
         rows.append(("article page", page, reference, True))
+        # Two words of the article's own first sentence, so there is something to mark.
+        words = [" ".join(corpus.article(n)["body"].split()[:2]) for n in numbers]
+        marked = [
+            "/article?" + urlencode({"url": url, "q": q})
+            for url, q in zip(urls, words, strict=True)
+        ]
+        page = timed(fetcher.get, marked)
+        rows.append(("article page, two query words marked", page, reference, True))
         revised = [corpus.article(n)["url"] for n in range(min(REVISED, args.articles))]
         page = timed(fetcher.get, ["/article?" + urlencode({"url": url}) for url in revised])
         reference = timed(lambda url: find(searcher, url), revised)

@@ -617,3 +617,23 @@ def test_concurrent_requests_each_get_their_own_searcher(archive: tuple[Path, Pa
 def test_any_host_when_listening_beyond_loopback(archive: tuple[Path, Path]) -> None:
     client = Client(ArchiveApp(archive[0], [], any_host=True))
     assert client.get("/", headers={"Host": "archive.example:8080"}).status_code == 200
+
+
+def test_article_marks_every_place_the_query_matches(client: Client) -> None:
+    url = revised()[0]["url"]
+    html = page(client, "/article", query_string={"url": url, "q": "percents NOT turnout"})
+    # "percents" finds "percent" by its stem; the excluded word is not marked.
+    assert html.count("<mark") == 2 and '<mark id="match-1">percent</mark>' in html
+    assert "Turnout" in html and "<mark>Turnout" not in html
+    assert '<a href="#match-1">2 places</a>' in html
+    html = page(client, "/article", query_string={"url": url, "q": "zebra"})
+    assert "do not occur in the text" in html and "<mark" not in html
+    html = page(client, "/article", query_string={"url": url, "q": '"open'})
+    assert "<mark" not in html
+    hostile_page = page(client, "/article", query_string={"url": HOSTILE_URL, "q": "script"})
+    assert '<mark id="match-1">script</mark>' in hostile_page and "<script" not in hostile_page
+
+
+def test_search_results_link_to_the_article_with_the_query(client: Client) -> None:
+    html = page(client, "/?q=pilots+strike")
+    assert re.search(r'href="/article\?url=[^"]+&amp;q=pilots\+strike"', html)

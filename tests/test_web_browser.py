@@ -225,8 +225,15 @@ def test_search_with_the_keyboard_and_open_a_result(sample: Served, watched: Wat
     else:
         raise AssertionError("Tab never reached a result")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/article?url=*")
+    page.wait_for_url("**/article?url=*&q=dockworkers+strike")
     assert page.locator("h1").inner_text() == expected["headline"]
+    # Every place the query matches is marked, and the first is a click away.
+    marks = page.locator("main mark")
+    assert marks.count() >= 3
+    words = {m.inner_text().lower() for m in marks.all()}
+    assert all(w.startswith(("dockworker", "strik")) for w in words), words
+    page.get_by_role("link", name=f"{marks.count()} places").click()
+    assert page.evaluate("location.hash") == "#match-1"
     body = page.locator(".body").inner_text()
     assert expected["first_paragraph"] in body and expected["last_paragraph"] in body
     # (The stored byline of this 2013 page keeps the page's capitals.)

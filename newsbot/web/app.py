@@ -29,6 +29,7 @@ from newsbot import __version__
 from newsbot.errors import NewsbotError, UsageError
 from newsbot.search.facets import FacetCounter
 from newsbot.search.fronts import FrontCrawl, FrontSnapshotFiles, archived_urls, parse_instant
+from newsbot.search.highlight import marked, query_stems
 from newsbot.search.history import find, timeline
 from newsbot.search.pool import SearcherPool
 from newsbot.search.query import Filters, parse_day
@@ -419,8 +420,15 @@ class ArchiveApp:
         changes = None
         if count > 1 and older != newer:
             changes = worddiff.compare(versions[older - 1]["item"], versions[newer - 1]["item"])
+        query = request.args.get("q", "").strip()
+        try:
+            marker = _Marker(query_stems(query) if query else frozenset())
+        except UsageError:  # a query the search page would refuse marks nothing here
+            marker = _Marker(frozenset())
         return self.render(
             "article.html",
+            query=query,
+            mark=marker,
             title=clean(item.get("headline")) or "Article",
             item=item,
             history=history,
@@ -555,6 +563,26 @@ def rank_moves(before: FrontCrawl, after: FrontCrawl) -> dict[str, str]:
         else:
             moves[url] = ""
     return moves
+
+
+class _Marker:
+    """Escapes text and marks the query's words in it, numbering the marks page-wide so the page
+    can link to the first one."""
+
+    def __init__(self, stems: frozenset[str]) -> None:
+        self.stems = stems
+        self.count = 0
+
+    def __call__(self, value: Any) -> Markup:
+        text = _text(value)
+        html = []
+        for piece, matched in marked(text, self.stems):
+            if matched:
+                self.count += 1
+                html.append(f'<mark id="match-{self.count}">{escape(piece)}</mark>')
+            else:
+                html.append(str(escape(piece)))
+        return Markup("".join(html))
 
 
 def _one_line(error: NewsbotError) -> str:

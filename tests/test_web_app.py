@@ -637,3 +637,15 @@ def test_article_marks_every_place_the_query_matches(client: Client) -> None:
 def test_search_results_link_to_the_article_with_the_query(client: Client) -> None:
     html = page(client, "/?q=pilots+strike")
     assert re.search(r'href="/article\?url=[^"]+&amp;q=pilots\+strike"', html)
+
+
+def test_article_links_to_more_by_its_authors_and_section(client: Client) -> None:
+    url = article(2)["url"]
+    html = page(client, "/article", query_string={"url": url}).replace("&amp;", "&")
+    more = re.search(r'href="(/\?q=author%3A%22Ben\+Cole%22&sort=newest)"', html)
+    assert more and re.search(r'href="/\?q=section%3A%22Americas%22&sort=newest"', html)
+    results = page(client, more.group(1))
+    assert results.count('<li class="hit">') == 5  # Ben Cole writes the even-numbered stories
+    hostile_page = page(client, "/article", query_string={"url": HOSTILE_URL})
+    link = re.search(r'href="(/\?q=author[^"]+)"', hostile_page).group(1).replace("&amp;", "&")
+    assert client.get(link).status_code == 200

@@ -236,6 +236,12 @@ def _text(value: Any) -> str:
     return clean(value if isinstance(value, str) else str(value))
 
 
+def field_search(field: str, value: Any) -> str:
+    """A search for everything with this author or section, newest first."""
+    term = _text(value).replace('"', " ").strip()
+    return "/?" + urlencode({"q": f'{field}:"{term}"', "sort": "newest"})
+
+
 def article_href(url: str) -> str:
     return "/article?" + urlencode({"url": url})
 
@@ -256,7 +262,7 @@ def _environment() -> Environment:
         clean=_text,
         article_href=article_href,
     )
-    env.globals.update(version=__version__, per_page=PER_PAGE)
+    env.globals.update(version=__version__, per_page=PER_PAGE, field_search=field_search)
     return env
 
 

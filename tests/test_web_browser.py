@@ -180,7 +180,12 @@ class Watched:
         self.failed: list[str] = []
         page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
         page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
-        page.on("requestfailed", lambda request: self.failed.append(request.url))
+        page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request: Any) -> None:
+        # Leaving a page cancels its lazy requests (the favicon): that is no failure.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.url}: {request.failure}")
 
     def assert_quiet(self) -> None:
         assert self.dialogs == [] and self.console == [] and self.failed == []

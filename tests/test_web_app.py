@@ -649,3 +649,18 @@ def test_article_links_to_more_by_its_authors_and_section(client: Client) -> Non
     hostile_page = page(client, "/article", query_string={"url": HOSTILE_URL})
     link = re.search(r'href="(/\?q=author[^"]+)"', hostile_page).group(1).replace("&amp;", "&")
     assert client.get(link).status_code == 200
+
+
+def test_fronts_are_found_in_subfolders_and_reread_when_they_grow(
+    archive: tuple[Path, Path], tmp_path: Path
+) -> None:
+    nested = tmp_path / "data" / "demo"
+    nested.mkdir(parents=True)
+    lines = fronts_lines()
+    first_crawl = [line for line in lines if line["crawled_at"] == lines[0]["crawled_at"]]
+    target = nested / "americas-fronts.jsonl"
+    target.write_text("".join(json.dumps(line) + "\n" for line in first_crawl))
+    client = Client(ArchiveApp(archive[0], [tmp_path / "data"]))
+    assert "crawl 1 of 1" in page(client, "/fronts")
+    target.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert "crawl 2 of 2" in page(client, "/fronts")

@@ -73,7 +73,8 @@ def _snapshot_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(path.glob(f"*{SUFFIX}")))
+            # Also in subfolders: the demo writes data/demo/, crawls data/feeds/.
+            files.extend(sorted(path.rglob(f"*{SUFFIX}")))
         elif path.is_file():
             files.append(path)
     return files
@@ -114,7 +115,8 @@ def _rank(value: Any) -> int:
 
 
 class FrontSnapshotFiles:
-    """The snapshot files under some paths (files, or folders holding `*-fronts.jsonl`),
+    """The snapshot files under some paths (files, or folders holding `*-fronts.jsonl` at any
+    depth),
     re-read when any of them is added, removed, grown or rewritten."""
 
     def __init__(self, paths: list[Path]) -> None:

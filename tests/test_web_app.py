@@ -12,11 +12,13 @@ import json
 import random
 import re
 import shutil
+import signal
 import socket
 import string
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -664,3 +666,23 @@ def test_fronts_are_found_in_subfolders_and_reread_when_they_grow(
     assert "crawl 1 of 1" in page(client, "/fronts")
     target.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert "crawl 2 of 2" in page(client, "/fronts")
+
+
+def test_serve_prints_its_url_answers_and_stops_on_ctrl_c(
+    archive: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    with out.open("w") as handle:
+        command = [sys.executable, "-m", "newsbot", "serve", "--index", str(archive[0])]
+        server = subprocess.Popen([*command, "--port", "0"], stdout=handle, stderr=handle)
+    try:
+        deadline = time.monotonic() + 30
+        while "http://" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = re.search(r"http://127\.0\.0\.1:\d+/", out.read_text()).group(0)
+        assert urlopen(url + "?q=strike").status == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+    assert "newsbot serve: stopped" in out.read_text()
+    assert "Traceback" not in out.read_text()

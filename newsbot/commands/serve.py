@@ -85,10 +85,11 @@ def run(args: argparse.Namespace) -> int:
         )
     print("  press Ctrl-C to stop", flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever()  # Werkzeug's returns on Ctrl-C
     except KeyboardInterrupt:
-        print("newsbot serve: stopped", flush=True)
+        pass
     finally:
         server.server_close()
         app.pool.close()
+    print("newsbot serve: stopped", flush=True)
     return 0

@@ -686,3 +686,65 @@ def test_serve_prints_its_url_answers_and_stops_on_ctrl_c(
         assert server.wait(timeout=10) == 0
     assert "newsbot serve: stopped" in out.read_text()
     assert "Traceback" not in out.read_text()
+
+
+def _mutated(line: str, rng: random.Random) -> str:
+    """A snapshot line cut, spliced with junk, or with a value of another JSON type."""
+    choice = rng.randrange(4)
+    if choice == 0:
+        return line[: rng.randrange(len(line))]
+    if choice == 1:
+        spot = rng.randrange(len(line))
+        return line[:spot] + rng.choice(['"', "}", "\\", "\x00", "é", "[1,"]) + line[spot:]
+    card = json.loads(line)
+    key = rng.choice(sorted(card))
+    if choice == 2:
+        card[key] = rng.choice([None, 7, -1.5, [], {}, True, "", "2026-13-45T99:99", "<b>"])
+    else:
+        del card[key]
+    return json.dumps(card)
+
+
+def test_thousands_of_mutated_snapshot_lines_never_fail_the_fronts_page(
+    archive: tuple[Path, Path], tmp_path: Path
+) -> None:
+    rng = random.Random(1515)
+    good = [json.dumps(line) for line in fronts_lines()]
+    fronts = tmp_path / "americas-fronts.jsonl"
+    lines = [_mutated(rng.choice(good), rng) for _ in range(3000)]
+    fronts.write_bytes(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass") + b"\xff\xfe\n")
+    loaded = read_archive([fronts])
+    assert loaded.damaged_lines > 0 and loaded.crawls
+    client = Client(ArchiveApp(archive[0], [fronts]))
+    for front in loaded.fronts:
+        for crawl in loaded.crawls[front]:
+            response = client.get(
+                "/fronts", query_string={"front": front, "at": crawl.crawled_at.isoformat()}
+            )
+            assert response.status_code == 200, front
+
+
+def test_article_page_survives_fields_of_the_wrong_type(tmp_path: Path) -> None:
+    odd_values = [None, 7, -1.5, True, "", "<b>x</b>", [], [1, None], {}, {"a": [1]}, ["x"]]
+    # Fields only stored, never indexed: the index writer checks the others' types.
+    fields = ["modified", "tags", "language", "kind", "short_url", "translations"]
+    fields += ["near_duplicate_of", "is_free", "source_url"]
+    rng = random.Random(99)
+    items = []
+    for number in range(150):
+        item = article(200 + number)
+        for name in rng.sample(fields, 4):
+            item[name] = rng.choice(odd_values)
+        item["captions"] = [{"text": rng.choice(["A caption", ""]), "credit": None}]
+        items.append(item)
+    index_dir = tmp_path / "index"
+    with ArchiveWriter(index_dir) as writer:
+        for item in items:
+            writer.put(item)
+        writer.commit()
+    stored = [item["url"] for item in items]
+    client = Client(ArchiveApp(index_dir, []))
+    for url in stored:
+        response = client.get("/article", query_string={"url": url, "q": "strike"})
+        assert response.status_code == 200, url
+    assert client.get("/?q=strike&limit=100").status_code == 200

@@ -23,10 +23,10 @@ SUFFIX = "-fronts.jsonl"
 
 @dataclass(frozen=True)
 class FrontCrawl:
-    """One crawl of one front: its cards in rank order."""
+    """One crawl of one front: its cards in rank order, each with `rank` (int or None), `url`,
+    `headline`, `summary` and `block` (strings, empty when missing or damaged)."""
 
     front_url: str
-    spider: str
     crawled_at: dt.datetime  # aware, UTC
     entries: tuple[dict[str, Any], ...]
 
@@ -83,7 +83,6 @@ def _snapshot_files(paths: list[Path]) -> list[Path]:
 def read_archive(files: list[Path]) -> FrontArchive:
     """Group the lines of the snapshot files into crawls; undecodable lines are counted."""
     cards: dict[tuple[str, dt.datetime], list[dict[str, Any]]] = defaultdict(list)
-    spiders: dict[str, str] = {}
     archive = FrontArchive()
     for path in files:
         with path.open(encoding="utf-8", errors="replace") as handle:
@@ -100,18 +99,27 @@ def read_archive(files: list[Path]) -> FrontArchive:
                 if when is None or not isinstance(card, dict):
                     archive.damaged_lines += 1
                     continue
-                cards[front_url, when].append(card)
-                spiders.setdefault(front_url, str(card.get("spider") or ""))
+                cards[front_url, when].append(_card(card))
     for (front_url, when), entries in sorted(cards.items(), key=lambda kv: kv[0][1]):
         ranked = sorted(entries, key=lambda card: _rank(card.get("rank")))
-        archive.crawls.setdefault(front_url, []).append(
-            FrontCrawl(front_url, spiders[front_url], when, tuple(ranked))
-        )
+        archive.crawls.setdefault(front_url, []).append(FrontCrawl(front_url, when, tuple(ranked)))
     return archive
 
 
 def _rank(value: Any) -> int:
     return value if isinstance(value, int) else 1 << 30
+
+
+def _card(line: dict[str, Any]) -> dict[str, Any]:
+    """A story card with each field of its expected type: a damaged value becomes empty."""
+    rank = line.get("rank")
+    card: dict[str, Any] = {
+        "rank": rank if isinstance(rank, int) and not isinstance(rank, bool) else None
+    }
+    for name in ("url", "headline", "summary", "block"):
+        value = line.get(name)
+        card[name] = value if isinstance(value, str) else ""
+    return card
 
 
 class FrontSnapshotFiles:

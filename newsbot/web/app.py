@@ -80,12 +80,12 @@ class SearchForm:
             limit=_number(args.get("limit"), "limit", PER_PAGE, MOST_PER_PAGE),
         )
 
-    def filters(self, *, dates: bool = True) -> Filters:
+    def filters(self) -> Filters:
         return Filters(
             authors=self.authors,
             sections=self.sections,
-            since=parse_day(self.since, "since") if dates and self.since else None,
-            until=parse_day(self.until, "until") if dates and self.until else None,
+            since=parse_day(self.since, "since") if self.since else None,
+            until=parse_day(self.until, "until") if self.until else None,
         )
 
     def params(self, **changes: Any) -> list[tuple[str, str]]:
@@ -140,7 +140,6 @@ class Bar:
 class Timeline:
     bars: tuple[Bar, ...]
     years: tuple[tuple[str, float], ...]  # (year, left edge in % of the width)
-    busiest: int
 
 
 def _months_between(first: str, last: str) -> list[str]:
@@ -185,7 +184,7 @@ def build_timeline(counts: dict[str, int], form: SearchForm) -> Timeline | None:
     years = tuple(
         label for n, label in enumerate(starts) if n % step == 0 and (label[1] < 94 or n == 0)
     )
-    return Timeline(tuple(bars), years, busiest)
+    return Timeline(tuple(bars), years)
 
 
 def snippet_html(marked: str) -> Markup:
@@ -436,7 +435,7 @@ class ArchiveApp:
             query=query,
             mark=marker,
             title=clean(item.get("headline")) or "Article",
-            item=item,
+            item=_displayable(item),
             history=history,
             versions=versions,
             older=older,
@@ -546,13 +545,40 @@ class ArchiveApp:
     # Files
 
     def static(self, request: Request, filename: str) -> Response:
-        # send_from_directory refuses any path that leaves the folder (.., absolute, symlinks
-        # are resolved inside it) with a 404.
-        response = send_from_directory(STATIC, filename, request.environ, max_age=3600)
-        return response
+        # send_from_directory answers 404 for any path that would leave the folder.
+        return send_from_directory(STATIC, filename, request.environ, max_age=3600)
 
     def favicon(self, request: Request) -> Response:
         return send_from_directory(STATIC, "favicon.svg", request.environ, max_age=86400)
+
+
+_LIST_FIELDS = ("authors", "tags", "alternates")
+_TEXT_FIELDS = ("url", "headline", "summary", "byline", "section", "subsection", "published")
+_TEXT_FIELDS += ("modified", "language", "kind", "short_url", "near_duplicate_of")
+
+
+def _displayable(item: dict[str, Any]) -> dict[str, Any]:
+    """The item with each shown field of the type the page expects. Items come from the index,
+    but its stored JSON is whatever a feed held: a damaged value shows as nothing."""
+    shown = dict(item)
+    for name in _TEXT_FIELDS:
+        shown[name] = item.get(name) if isinstance(item.get(name), str) else None
+    for name in _LIST_FIELDS:
+        values = item.get(name)
+        shown[name] = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+    translations = item.get("translations")
+    shown["translations"] = (
+        {str(k): v for k, v in translations.items() if isinstance(v, str)}
+        if isinstance(translations, dict)
+        else {}
+    )
+    captions = item.get("captions")
+    shown["captions"] = (
+        [c for c in captions if isinstance(c, dict)] if isinstance(captions, list) else []
+    )
+    count = item.get("word_count")
+    shown["word_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return shown
 
 
 def rank_moves(before: FrontCrawl, after: FrontCrawl) -> dict[str, str]:

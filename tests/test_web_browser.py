@@ -415,7 +415,7 @@ def test_api_answers_json_lines(sample: Served, watched: Watched):
     assert response.headers["content-type"].startswith("application/x-ndjson")
     assert "default-src 'none'" in response.headers["content-security-policy"]
     lines = [json.loads(line) for line in response.text().splitlines()]
-    assert lines[-1]["facets"]["section"]["americas"] >= 1
+    assert lines[-1]["facets"]["subsection"]["Americas"] >= 1
     assert all("url" in hit for hit in lines[:-1])
     response = request.get(sample.url + "/api/article?url=" + CHANGED)
     assert response.json()["headline"] == NEW_HEADLINE

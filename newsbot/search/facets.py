@@ -20,15 +20,16 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from newsbot.search.query import Filters, parse_query
-from newsbot.search.searcher import FACET_TOP, _match_set, filter_docs
+from newsbot.search.searcher import FACET_FIELDS, FACET_TOP, _match_set, filter_docs
 
-_KEYWORD_FIELDS = {"section": "section", "author": "authors"}
+# The same fields `search()` groups by: names as the articles show them.
+_KEYWORD_FIELDS = FACET_FIELDS
 
 
 @dataclass(frozen=True)
 class _Table:
-    """For each document number (of a segment, or of the whole index): its section and author
-    terms, and its month."""
+    """For each document number (of a segment, or of the whole index): its section, subsection
+    and author names, and its month."""
 
     terms: dict[str, list[tuple[str, ...]]]
     published: list[dt.datetime | None]  # naive UTC, as the index stores it
@@ -42,6 +43,8 @@ def _read_segment(leaf: IndexReader) -> _Table:
         per_doc: list[list[str]] = [[] for _ in range(size)]
         if fieldname in leaf.indexed_field_names():
             for text in leaf.field_terms(fieldname):
+                if not text:  # an article without a section or author: no facet value
+                    continue
                 for docnum in leaf.postings(fieldname, text).all_ids():
                     per_doc[docnum].append(text)
         terms[name] = [tuple(values) for values in per_doc]

@@ -1,0 +1,127 @@
+"""Sitemap index parsing for backfills. Pure: bytes + URL in, plain values out.
+
+A site's sitemap index (`<sitemapindex>`) lists one sitemap per period (NYT: one per month), each
+with a `<lastmod>`. A backfill reads the index, keeps the periods that overlap the asked range and
+reads those sitemaps (`<urlset>`, parsed by `newsbot.parsers.feeds.parse_sitemap`). The period a
+sitemap covers is read from its own `<loc>` (`sitemap-2019-05.xml.gz`, `.../2019/05/...`), never
+guessed: a loc that names no period is kept, and its URLs are filtered by their own dates instead.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urljoin, urlsplit
+
+from newsbot.dates import parse_datetime
+from newsbot.parsers.feeds import FeedError, SitemapEntry, _child_text, _local, _xml
+
+# A year (1800-2099: the NYT archive starts in 1851), optionally a month and a day, joined by -,
+# _ or / or nothing; digits around it are not part of it (a 13-digit id is not read as a year).
+_PERIOD = re.compile(
+    r"(?<!\d)(?P<year>(?:18|19|20)\d\d)"
+    r"(?:[-_/]?(?P<month>0[1-9]|1[0-2])(?:[-_/]?(?P<day>0[1-9]|[12]\d|3[01]))?)?(?!\d)"
+)
+_URL_DATE = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/")
+
+
+@dataclass(frozen=True)
+class SitemapRef:
+    """One `<sitemap>` of an index."""
+
+    url: str  # absolute URL of the sitemap, exactly as the index names it
+    lastmod: str | None  # the index's <lastmod>, ISO 8601 as written
+    first_day: date | None  # the period the loc names (None: it names none)
+    last_day: date | None
+
+    def overlaps(self, since: date, until: date) -> bool:
+        """Could this sitemap list articles of [since, until]? Undated sitemaps always could."""
+        if self.first_day is None or self.last_day is None:
+            return True
+        return self.first_day <= until and self.last_day >= since
+
+    @property
+    def newest_first_key(self) -> tuple[int, int]:
+        """Sort key: dated periods newest first, undated sitemaps after them."""
+        if self.last_day is None:
+            return (1, 0)
+        return (0, -self.last_day.toordinal())
+
+
+def period_of(url: str) -> tuple[date, date] | None:
+    """The days a sitemap URL names: `sitemap-2019-05.xml.gz` is May 2019, `…/2019/05/17/…` one
+    day, `sitemap-2019.xml` a year. The last match in the path wins (`/2024/sitemap-2019-05`
+    is May 2019); None when the path names no period."""
+    path = urlsplit(url).path
+    matches = list(_PERIOD.finditer(path))
+    if not matches:
+        return None
+    found = matches[-1]
+    year = int(found["year"])
+    if found["month"] is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    month = int(found["month"])
+    if found["day"] is None:
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    try:
+        day = date(year, month, int(found["day"]))
+    except ValueError:  # 2019-02-30: the month is still right
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    return day, day
+
+
+def is_sitemap_index(body: bytes | str) -> bool:
+    """True when the document's root is `<sitemapindex>` (an index can list further indexes)."""
+    try:
+        return _local(_xml(body).tag) == "sitemapindex"
+    except FeedError:
+        return False
+
+
+def parse_sitemap_index(body: bytes | str, url: str) -> list[SitemapRef]:
+    """Every `<sitemap>` of a sitemap index, in document order, each URL once.
+
+    Raises FeedError when the body is not XML or not a sitemap index."""
+    root = _xml(body)
+    if _local(root.tag) != "sitemapindex":
+        raise FeedError(f"not a sitemap index (root element <{_local(root.tag) or '?'}>)")
+    refs: list[SitemapRef] = []
+    seen: set[str] = set()
+    for node in root:
+        if _local(node.tag) != "sitemap":
+            continue
+        loc = _child_text(node, "loc")
+        if not loc:
+            continue
+        absolute = urljoin(url, loc)
+        if urlsplit(absolute).scheme not in {"http", "https"} or absolute in seen:
+            continue
+        seen.add(absolute)
+        period = period_of(absolute)
+        refs.append(
+            SitemapRef(
+                url=absolute,
+                lastmod=_child_text(node, "lastmod"),
+                first_day=period[0] if period else None,
+                last_day=period[1] if period else None,
+            )
+        )
+    return refs
+
+
+def article_day(entry: SitemapEntry) -> date | None:
+    """The day an article belongs to: the date in its path (`/2019/05/17/…`, the site's own
+    local date), else its publication date, else its lastmod; None when nothing says."""
+    match = _URL_DATE.search(urlsplit(entry.url).path)
+    if match:
+        try:
+            return date(int(match["year"]), int(match["month"]), int(match["day"]))
+        except ValueError:
+            pass
+    for value in (entry.published, entry.lastmod):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return parsed.date()
+    return None

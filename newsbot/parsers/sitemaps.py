@@ -72,12 +72,10 @@ def period_of(url: str) -> tuple[date, date] | None:
     return day, day
 
 
-def is_sitemap_index(body: bytes | str) -> bool:
-    """True when the document's root is `<sitemapindex>` (an index can list further indexes)."""
-    try:
-        return _local(_xml(body).tag) == "sitemapindex"
-    except FeedError:
-        return False
+def root_name(body: bytes | str) -> str:
+    """The local name of the document's root: `urlset` for a sitemap, `sitemapindex` for an
+    index (which can name further indexes). Raises FeedError when the body is not XML."""
+    return _local(_xml(body).tag)
 
 
 def parse_sitemap_index(body: bytes | str, url: str) -> list[SitemapRef]:

@@ -43,7 +43,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from newsbot.parsers.feeds import FeedError, SitemapEntry, gunzip, parse_sitemap
-from newsbot.parsers.sitemaps import SitemapRef, article_day, parse_sitemap_index
+from newsbot.parsers.sitemaps import SitemapRef, article_day, parse_sitemap_index, root_name
 from newsbot.urls import canonical_article_url, in_section
 
 if TYPE_CHECKING:
@@ -332,17 +332,14 @@ class Backlog:
         self._reading -= 1
         try:
             body = self._unpack(response)
+            root = root_name(body)
+            if root == "sitemapindex":  # an index may name further indexes (a year of months)
+                self._add_sitemaps(parse_sitemap_index(body, response.url), response.url)
+                yield from self.refill()
+                return
+            if root != "urlset":
+                raise FeedError(f"not a sitemap (root element <{root or '?'}>)")
             entries = parse_sitemap(body, response.url)
-            if not entries:
-                # An index may name further indexes (a year of months, say).
-                try:
-                    nested = parse_sitemap_index(body, response.url)
-                except FeedError:
-                    nested = []
-                if nested:
-                    self._add_sitemaps(nested, response.url)
-                    yield from self.refill()
-                    return
         except FeedError as exc:
             self._period_failed(response.url, str(exc))
             yield from self.refill()

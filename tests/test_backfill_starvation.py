@@ -1,0 +1,56 @@
+"""Issue #12 item 9: a 100k-URL news sitemap must not starve the front, nor flood the log.
+
+The site's front shows 22 good articles; its news sitemap lists 100,000 in-section URLs that
+answer 404, every 50th of them after a second. The crawl is stopped after a while (it could
+not fetch 100k URLs in a test), and the request log must show every front article requested
+before any sitemap URL, while the log holds a bounded number of WARNING lines.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from newsbot.devserver import GeneratedArchive, SampleSiteServer, local_crawl_command
+
+REPO = Path(__file__).resolve().parent.parent
+LIMIT = 20  # NEWSBOT_LOG_REPEAT_LIMIT's default
+
+
+def test_front_first_and_warnings_bounded_with_a_100k_url_sitemap(tmp_path: Path) -> None:
+    archive = GeneratedArchive(
+        months=["2021-06"], per_month=22, news_missing=100_000, slow_every=50, slow_seconds=1.0
+    )
+    archive.front = archive.article_paths("2021-06")
+    (tmp_path / "root").mkdir()
+    feed = tmp_path / "feed.jsonl"
+    with SampleSiteServer(root=tmp_path / "root") as server:
+        server.add_route(archive)
+        command = local_crawl_command(
+            server.url,
+            tmp_path / "index",
+            feed,
+            "-a",
+            "rss=",
+            "-s",
+            "CLOSESPIDER_TIMEOUT=25",
+            "-s",
+            "NEWSBOT_INDEX_COMMIT_SECONDS=0.2",
+        )
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
+        paths = server.paths()
+    log = done.stderr
+    assert "closespider_timeout" in log, log[-3000:]
+    front = set(archive.front)
+    missing = [n for n, p in enumerate(paths) if "/missing-" in p]
+    assert missing, "the crawl reached the sitemap's URLs"
+    assert len(missing) > 300  # ...and many of them, so the warning cap was exercised
+    assert front <= set(paths[: missing[0]]), "a sitemap URL went before a front article"
+    stored = {json.loads(line)["url"].split(".com", 1)[1] for line in feed.read_text().splitlines()}
+    assert stored == front
+    warnings = [line for line in log.splitlines() if " WARNING: " in line]
+    # A handful of kinds, each capped, plus one summary line per kind.
+    assert len(warnings) <= 5 * (LIMIT + 1), warnings[:50]
+    assert "more lines like 'Article %s answered HTTP %d' were not logged" in log
+    assert "'newsbot/articles/http_404': " in log  # every failure is still counted

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -42,8 +42,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from newsbot.parsers.feeds import FeedError, SitemapEntry, gunzip, parse_sitemap
-from newsbot.parsers.sitemaps import SitemapRef, article_day, parse_sitemap_index, root_name
+from newsbot.parsers.feeds import FeedError, SitemapEntry, gunzip
+from newsbot.parsers.sitemaps import (
+    SitemapRef,
+    article_day,
+    iter_sitemap,
+    parse_sitemap_index,
+    root_name,
+)
 from newsbot.urls import canonical_article_url, in_section
 
 if TYPE_CHECKING:
@@ -198,8 +204,11 @@ class Backlog:
         self._sitemaps: list[SitemapRef] = []  # period sitemaps not read yet, newest first
         self._reading = 0  # period sitemap requests outstanding
         self._news: deque[tuple[str, str | None]] = deque()
-        self._backfill: deque[tuple[str, str | None]] = deque()
-        self._in_flight: set[str] = set()  # backlog article requests not answered yet
+        # (URL, date, period number): periods are numbered in the order they are read.
+        self._backfill: deque[tuple[str, str | None, int]] = deque()
+        self._periods_read = 0
+        # Backlog article requests not answered yet: URL -> period number (-1: news sitemap).
+        self._in_flight: dict[str, int] = {}
         self._resumed: set[str] = set()  # backfill URLs a JOBDIR resume already has queued
         self._started: float | None = None
         self._progress_loop: task.LoopingCall | None = None
@@ -238,8 +247,9 @@ class Backlog:
 
     # -- feeding --------------------------------------------------------------------------------
 
-    def add_news(self, entries: list[SitemapEntry]) -> Iterator[scrapy.Request]:
-        self._news.extend((e.url, e.lastmod or e.published) for e in entries)
+    def add_news(self, entries: list[tuple[str, str | None]]) -> Iterator[scrapy.Request]:
+        """Queue the news sitemap's section articles, as (URL, lastmod or publication date)."""
+        self._news.extend(entries)
         yield from self.refill()
 
     def refill(self) -> Iterator[scrapy.Request]:
@@ -266,9 +276,14 @@ class Backlog:
         while len(self._in_flight) < self.batch:
             if self._news:
                 url, changed = self._news.popleft()
-                source, priority = "news", NEWS_SITEMAP_PRIORITY
+                source, priority, period = "news", NEWS_SITEMAP_PRIORITY, -1
             elif self._backfill:
-                url, changed = self._backfill.popleft()
+                url, changed, period = self._backfill[0]
+                # Within a priority Scrapy sends the last request queued first, so an older
+                # period waits until the newer one is answered, or it would overtake it.
+                if any(p not in (-1, period) for p in self._in_flight.values()):
+                    break
+                self._backfill.popleft()
                 source, priority = "backfill", BACKFILL_PRIORITY
                 if url in self._resumed:  # already in the JOBDIR queue
                     self._resumed.discard(url)
@@ -279,7 +294,7 @@ class Backlog:
             for request in self.spider.backlog_request(url, source, changed, priority):
                 request.meta[BACKLOG_META] = source
                 request.meta[BACKLOG_URL_META] = url
-                self._in_flight.add(url)
+                self._in_flight[url] = period
                 if source == "backfill":
                     self._inc("requested")
                     if self._started is None:
@@ -339,25 +354,25 @@ class Backlog:
                 return
             if root != "urlset":
                 raise FeedError(f"not a sitemap (root element <{root or '?'}>)")
-            entries = parse_sitemap(body, response.url)
+            seen, queued = self._queue_period(iter_sitemap(body, response.url))
         except FeedError as exc:
             self._period_failed(response.url, str(exc))
             yield from self.refill()
             return
         self._inc("sitemaps_read")
-        queued = self._queue_period(entries)
-        logger.info(
-            "Period sitemap %s: %d article URLs, %d to fetch", response.url, len(entries), queued
-        )
+        logger.info("Period sitemap %s: %d article URLs, %d to fetch", response.url, seen, queued)
         yield from self.refill()
 
-    def _queue_period(self, entries: list[SitemapEntry]) -> int:
+    def _queue_period(self, entries: Iterable[SitemapEntry]) -> tuple[int, int]:
+        """Queue a period's section articles in the range that need fetching, newest first;
+        (article URLs seen, URLs queued). Nothing is queued if reading fails half-way."""
         assert self.range is not None
         state = self.spider.crawl_state
         refetch = self.spider.refetch_all
         wanted: list[tuple[date, str, str]] = []
-        in_section_count = out_of_range = stored = 0
+        seen = in_section_count = out_of_range = stored = 0
         for entry in entries:
+            seen += 1
             if not in_section(entry.url, self.spider.section_path):
                 continue
             in_section_count += 1
@@ -375,13 +390,15 @@ class Backlog:
                 continue
             wanted.append((day or date.min, changed or "", entry.url))
         wanted.sort(reverse=True)  # newest first
-        self._backfill.extend((url, changed or None) for _, changed, url in wanted)
-        self._inc("urls_seen", len(entries))
+        period = self._periods_read
+        self._periods_read += 1
+        self._backfill.extend((url, changed or None, period) for _, changed, url in wanted)
+        self._inc("urls_seen", seen)
         self._inc("urls_in_section", in_section_count)
         self._inc("urls_out_of_range", out_of_range)
         self._inc("already_stored", stored)
         self._inc("queued", len(wanted))
-        return len(wanted)
+        return seen, len(wanted)
 
     def period_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         self._reading -= 1
@@ -430,7 +447,7 @@ class Backlog:
             self._inc("failed")
 
     def _finished(self, meta: dict[str, Any]) -> None:
-        self._in_flight.discard(meta.get(BACKLOG_URL_META, ""))
+        self._in_flight.pop(meta.get(BACKLOG_URL_META, ""), None)
         if meta.get(BACKLOG_META) == "backfill":
             self._inc("done")
 

@@ -34,8 +34,9 @@ from newsbot.dates import NEW_YORK, utc_now_iso
 from newsbot.extensions import FOUND_STAT, PARSED_STAT, front_seen
 from newsbot.logcap import RepeatCap
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
-from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss, parse_sitemap
+from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss
 from newsbot.parsers.front import parse_front
+from newsbot.parsers.sitemaps import iter_sitemap
 from newsbot.sites import NEWS_SITEMAP_URL, SITEMAP_INDEX_URL, front_url, guess_rss_name, rss_url
 from newsbot.spiders.backfill import (
     DEFAULT_BATCH,
@@ -208,20 +209,26 @@ class SectionSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         # A .gz served as application/gzip arrives packed (HttpCompression only undoes
         # Content-Encoding); `gunzip` passes an already unpacked body through.
+        listed = 0
+        mine: list[tuple[str, str | None]] = []
         try:
             body = gunzip(response.body, self.sitemap_max_bytes)
-            entries = parse_sitemap(body, response.url)
+            # Streamed into (URL, date) pairs: a 100k-URL sitemap never becomes a 100k-node tree.
+            for entry in iter_sitemap(body, response.url):
+                listed += 1
+                if in_section(entry.url, self.section_path):
+                    mine.append((entry.url, entry.lastmod or entry.published))
         except FeedError as exc:
             self._source_unreadable(response, "sitemap", str(exc))
-            return
-        mine = [e for e in entries if in_section(e.url, self.section_path)]
+            if not listed:
+                return
         stats = self.crawler.stats
-        stats.set_value(f"{STAT}/sitemap/listed", len(entries))
+        stats.set_value(f"{STAT}/sitemap/listed", listed)
         stats.set_value(f"{STAT}/sitemap/found", len(mine))
         logger.info(
             "Sitemap %s lists %d articles, %d in %s",
             response.url,
-            len(entries),
+            listed,
             len(mine),
             self.section_path,
         )

@@ -420,7 +420,7 @@ class GeneratedArchive:
         count = self.per_month if section else self.off_section
         kind = "story" if section else "match"
         return [
-            f"/{year:04d}/{number:02d}/{1 + n % days:02d}/{where}/{kind}-{month}-{n:05d}.html"
+            f"/{year:04d}/{number:02d}/{1 + n * 5 % days:02d}/{where}/{kind}-{month}-{n:05d}.html"
             for n in range(count)
         ]
 

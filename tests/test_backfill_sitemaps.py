@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import random
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -11,7 +13,13 @@ import pytest
 from newsbot.devserver import GeneratedArchive
 from newsbot.logcap import RepeatCap
 from newsbot.parsers.feeds import FeedError, SitemapEntry, gunzip, parse_sitemap
-from newsbot.parsers.sitemaps import article_day, parse_sitemap_index, period_of
+from newsbot.parsers.sitemaps import (
+    article_day,
+    iter_sitemap,
+    parse_sitemap_index,
+    period_of,
+    root_name,
+)
 from newsbot.spiders.backfill import BackfillRangeError, DateRange, parse_range, progress
 
 INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -150,3 +158,57 @@ def test_repeat_cap_counts_then_summarises(caplog: pytest.LogCaptureFixture) -> 
     assert len(lines) == 3 + 1 + 1 + 1
     assert "997 more lines like 'Article %s answered HTTP %d' were not logged" in lines[4]
     assert cap.suppressed() == {(name, logging.WARNING, "Article %s answered HTTP %d"): 997}
+
+
+def _mutants(seed: bytes, rng: random.Random, count: int) -> Iterator[bytes]:
+    """Truncations, byte flips, insertions of hostile fragments, deep nesting."""
+    hostile = [
+        b"<news:news><news:publication_date>99999999999999999999-01-01</news:publication_date>",
+        b"<loc>http://[::1/2019/01/01/world/americas/x.html</loc>",
+        b"<loc>https://www.nytimes.com:99999/2019/01/01/world/americas/x.html</loc>",
+        b"<lastmod>0001-01-01T00:00:00+23:59</lastmod>",
+        b"<undeclared:tag>x</undeclared:tag>",
+        b"<!DOCTYPE x [<!ENTITY a SYSTEM 'file:///etc/passwd'>]>&a;",
+        b"<sitemap>" * 5000,
+        b"\x00\xff\xfe",
+        b"<loc>/sitemaps/9999-99.xml</loc>",
+    ]
+    for _ in range(count):
+        data = bytearray(seed)
+        for _ in range(rng.randint(1, 4)):
+            action = rng.randrange(3)
+            where = rng.randrange(len(data) + 1)
+            if action == 0:
+                del data[where:]
+            elif action == 1 and data:
+                data[min(where, len(data) - 1)] = rng.randrange(256)
+            else:
+                data[where:where] = rng.choice(hostile)
+            if not data:
+                break
+        yield bytes(data)
+
+
+def test_fuzzed_indexes_and_sitemaps_raise_only_feed_errors() -> None:
+    archive = GeneratedArchive(months=["2019-01", "2019-02"], per_month=3, off_section=1)
+    index = gunzip(archive(archive.index_path)[2])
+    urlset = archive(archive.sitemap_path("2019-02"))[2]
+    url = "https://www.nytimes.com/sitemaps/new/sitemap.xml.gz"
+    rng = random.Random(17)
+    parsed = 0
+    for seed in (index, urlset, INDEX):
+        for body in _mutants(seed, rng, 1500):
+            try:
+                refs = parse_sitemap_index(body, url)
+                parsed += 1
+                for ref in refs:
+                    ref.overlaps(date(2019, 1, 1), date(2019, 12, 31))
+            except FeedError:
+                pass
+            try:
+                root_name(body)
+                for entry in iter_sitemap(body, url):
+                    article_day(entry)
+            except FeedError:
+                pass
+    assert parsed > 500  # most mutants still read as an index, or the test tests nothing

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot.dates import iso_or_none, parse_datetime
-from newsbot.parsers.feeds import FeedError, SitemapEntry, _child_text, _local, _xml
+from newsbot.parsers.feeds import FeedError, SitemapEntry, _xml
 from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
 
 # A year (1800-2099: the NYT archive starts in 1851), optionally a month and a day, joined by -,
@@ -53,6 +53,22 @@ class SitemapRef:
         if self.last_day is None:
             return (1, 0)
         return (0, -self.last_day.toordinal())
+
+
+def _name(tag: object) -> str:
+    """The local name of a tag, `{ns}url` or `url`; an undeclared prefix (`news:news`, which
+    lxml's QName refuses) is read as if declared, so it cannot cost the document."""
+    if not isinstance(tag, str):
+        return ""  # a comment or processing instruction
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _child_text(node: etree._Element, name: str) -> str | None:
+    for child in node:
+        if _name(child.tag) == name:
+            text = "".join(child.itertext()).strip()
+            return text or None
+    return None
 
 
 def period_of(url: str) -> tuple[date, date] | None:
@@ -97,7 +113,7 @@ def root_name(body: bytes) -> str:
     when the body is not XML."""
     try:
         for _, element in _stream(body, ("start",)):
-            return _local(element.tag)
+            return _name(element.tag)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise FeedError(f"not XML: {exc}") from exc
     raise FeedError("empty document")
@@ -114,11 +130,12 @@ def iter_sitemap(body: bytes, url: str) -> Iterator[SitemapEntry]:
         for _, node in _stream(body, ("end",), "{*}url"):
             try:
                 entry = _entry(node, url)
-            except ValueError:  # a bad host, an undeclared prefix: this entry only
+            except (ValueError, OverflowError):  # a bad host, an absurd date: this entry only
                 entry = None
             node.clear(keep_tail=False)
-            while node.getprevious() is not None:
-                del node.getparent()[0]
+            parent = node.getparent()
+            while parent is not None and node.getprevious() is not None:
+                del parent[0]
             if entry is not None and entry.canonical_url not in seen:
                 seen.add(entry.canonical_url)
                 yield entry
@@ -133,7 +150,7 @@ def _entry(node: etree._Element, url: str) -> SitemapEntry | None:
     absolute = urljoin(url, loc)
     if not is_discoverable_article(absolute):
         return None
-    news = next((c for c in node if _local(c.tag) == "news"), None)
+    news = next((c for c in node if _name(c.tag) == "news"), None)
     return SitemapEntry(
         url=request_url(absolute),
         canonical_url=canonical_article_url(absolute),
@@ -148,30 +165,35 @@ def parse_sitemap_index(body: bytes | str, url: str) -> list[SitemapRef]:
 
     Raises FeedError when the body is not XML or not a sitemap index."""
     root = _xml(body)
-    if _local(root.tag) != "sitemapindex":
-        raise FeedError(f"not a sitemap index (root element <{_local(root.tag) or '?'}>)")
+    if _name(root.tag) != "sitemapindex":
+        raise FeedError(f"not a sitemap index (root element <{_name(root.tag) or '?'}>)")
     refs: list[SitemapRef] = []
     seen: set[str] = set()
     for node in root:
-        if _local(node.tag) != "sitemap":
-            continue
-        loc = _child_text(node, "loc")
-        if not loc:
-            continue
-        absolute = urljoin(url, loc)
-        if urlsplit(absolute).scheme not in {"http", "https"} or absolute in seen:
-            continue
-        seen.add(absolute)
-        period = period_of(absolute)
-        refs.append(
-            SitemapRef(
-                url=absolute,
-                lastmod=_child_text(node, "lastmod"),
-                first_day=period[0] if period else None,
-                last_day=period[1] if period else None,
-            )
-        )
+        try:
+            ref = _ref(node, url) if _name(node.tag) == "sitemap" else None
+        except ValueError:  # a bad host such as http://[::1: this entry only
+            ref = None
+        if ref is not None and ref.url not in seen:
+            seen.add(ref.url)
+            refs.append(ref)
     return refs
+
+
+def _ref(node: etree._Element, url: str) -> SitemapRef | None:
+    loc = _child_text(node, "loc")
+    if not loc:
+        return None
+    absolute = urljoin(url, loc)
+    if urlsplit(absolute).scheme not in {"http", "https"}:
+        return None
+    period = period_of(absolute)
+    return SitemapRef(
+        url=absolute,
+        lastmod=_child_text(node, "lastmod"),
+        first_day=period[0] if period else None,
+        last_day=period[1] if period else None,
+    )
 
 
 def article_day(entry: SitemapEntry) -> date | None:

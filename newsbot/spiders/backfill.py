@@ -42,6 +42,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from newsbot.extensions import FOUND_STAT
 from newsbot.parsers.feeds import FeedError, SitemapEntry, gunzip
 from newsbot.parsers.sitemaps import (
     SitemapRef,
@@ -397,6 +398,8 @@ class Backlog:
         self._inc("urls_in_section", in_section_count)
         self._inc("urls_out_of_range", out_of_range)
         self._inc("already_stored", stored)
+        # Found, though not fetched: a backfill with nothing new is not a crawl that found nothing.
+        self.stats.inc_value(FOUND_STAT, stored)
         self._inc("queued", len(wanted))
         return seen, len(wanted)
 

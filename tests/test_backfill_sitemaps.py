@@ -48,9 +48,20 @@ def test_index_entries_resolved_deduplicated_with_periods() -> None:
     assert topics.first_day is None  # names no period: kept, its URLs filtered by their dates
     assert may.overlaps(date(2019, 5, 31), date(2019, 6, 30))
     assert not may.overlaps(date(2019, 6, 1), date(2019, 6, 30))
-    assert topics.overlaps(date(1999, 1, 1), date(1999, 1, 2))
+    assert topics.overlaps(date(1999, 1, 1), date(1999, 1, 2))  # no lastmod: could hold any
     ordered = sorted(refs, key=lambda r: r.newest_first_key)
     assert ordered == [may, april, topics]
+
+
+def test_an_undated_sitemap_last_changed_before_the_range_is_skipped() -> None:
+    index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <sitemap><loc>https://www.nytimes.com/sitemaps/new/topics.xml.gz</loc>
+        <lastmod>2019-03-10T01:00:00Z</lastmod></sitemap></sitemapindex>"""
+    [topics] = parse_sitemap_index(index, "https://www.nytimes.com/sitemaps/new/sitemap.xml.gz")
+    assert topics.first_day is None
+    assert topics.overlaps(date(2019, 1, 1), date(2019, 12, 31))
+    assert topics.overlaps(date(2019, 3, 11), date(2019, 12, 31))  # a day's slack
+    assert not topics.overlaps(date(2019, 3, 12), date(2019, 12, 31))
 
 
 @pytest.mark.parametrize(

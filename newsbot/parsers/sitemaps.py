@@ -4,7 +4,8 @@ A site's sitemap index (`<sitemapindex>`) lists one sitemap per period (NYT: one
 with a `<lastmod>`. A backfill reads the index, keeps the periods that overlap the asked range and
 reads those sitemaps (`<urlset>`, streamed by `iter_sitemap`). The period a
 sitemap covers is read from its own `<loc>` (`sitemap-2019-05.xml.gz`, `.../2019/05/...`), never
-guessed: a loc that names no period is kept, and its URLs are filtered by their own dates instead.
+guessed. A loc that names no period is read unless the index's `<lastmod>` for it is older than
+the range, and its URLs are filtered by their own dates.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -42,9 +43,12 @@ class SitemapRef:
     last_day: date | None
 
     def overlaps(self, since: date, until: date) -> bool:
-        """Could this sitemap list articles of [since, until]? Undated sitemaps always could."""
+        """Could this sitemap list articles of [since, until]? A sitemap whose loc names no
+        period could, unless the index says it last changed before `since`: an article of the
+        range was last modified on or after its first day (a day's slack for time zones)."""
         if self.first_day is None or self.last_day is None:
-            return True
+            changed = parse_datetime(self.lastmod)
+            return changed is None or changed.date() >= since - timedelta(days=1)
         return self.first_day <= until and self.last_day >= since
 
     @property

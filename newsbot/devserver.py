@@ -381,9 +381,10 @@ class GeneratedArchive:
     `<loc>`s finds them. Every listed URL has a page. `touch(path)` makes a new revision of an
     article: a later lastmod in its sitemap and a changed page.
 
-    `front` articles (paths) appear on the section front; `news_missing` in-section URLs that
-    answer 404 fill the news sitemap, and every `slow_every`-th of them answers after
-    `slow_seconds`.
+    With `by_year`, the index names one index per year (`/sitemaps/new/year/YYYY.xml`), which
+    names that year's months. `front` articles (paths) appear on the section front;
+    `news_missing` in-section URLs that answer 404 fill the news sitemap, and every
+    `slow_every`-th of them answers after `slow_seconds`.
     """
 
     months: list[str]  # "YYYY-MM"
@@ -396,6 +397,7 @@ class GeneratedArchive:
     news_missing: int = 0
     slow_every: int = 0
     slow_seconds: float = 0.0
+    by_year: bool = False
     revisions: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -451,7 +453,14 @@ class GeneratedArchive:
 
     def __call__(self, path: str) -> Answer | None:
         if path == self.index_path:
-            return _gz(self._index())
+            if self.by_year:
+                years = sorted({m[:4] for m in self.months})
+                locs = [(f"/sitemaps/new/year/{y}.xml", None) for y in years]
+                return _gz(_index_doc(locs))
+            return _gz(self._index(self.months))
+        if self.by_year and path.startswith("/sitemaps/new/year/"):
+            year = path.rsplit("/", 1)[1].split(".")[0]
+            return 200, _XML, self._index([m for m in self.months if m.startswith(year)])
         for month in self.months:
             if path == self.sitemap_path(month):
                 body = self._urlset(month)
@@ -482,15 +491,12 @@ class GeneratedArchive:
                 self._pages[month] = set(listed)
             return path in self._pages[month]
 
-    def _index(self) -> bytes:
-        entries = []
-        for month in self.months:
-            newest = max(self.lastmod(p) for p in self.article_paths(month))
-            entries.append(
-                f"<sitemap><loc>{_SITE}{self.sitemap_path(month)}</loc>"
-                f"<lastmod>{newest}</lastmod></sitemap>"
-            )
-        return _xml_doc("sitemapindex", entries)
+    def _index(self, months: list[str]) -> bytes:
+        locs = [
+            (self.sitemap_path(m), max(self.lastmod(p) for p in self.article_paths(m)))
+            for m in months
+        ]
+        return _index_doc(locs)
 
     def _urlset(self, month: str) -> bytes:
         paths = self.article_paths(month) + self.article_paths(month, section=False)
@@ -554,6 +560,16 @@ _TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 
 def _gz(body: bytes) -> Answer:
     return 200, {"Content-Type": "application/x-gzip"}, gzip.compress(body, mtime=0)
+
+
+def _index_doc(locs: list[tuple[str, str | None]]) -> bytes:
+    entries = [
+        f"<sitemap><loc>{_SITE}{path}</loc>"
+        + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+        + "</sitemap>"
+        for path, lastmod in locs
+    ]
+    return _xml_doc("sitemapindex", entries)
 
 
 def _xml_doc(root: str, entries: list[str]) -> bytes:

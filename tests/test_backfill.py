@@ -195,6 +195,20 @@ def test_a_malformed_period_sitemap_costs_only_itself(site: Site) -> None:
     assert set(mended.articles()) == _section(archive, "2018-12", "2019-01", "2019-02")
 
 
+def test_an_index_of_yearly_indexes_is_followed(tmp_path: Path) -> None:
+    archive = GeneratedArchive(months=MONTHS, per_month=3, off_section=1, by_year=True)
+    site = Site(tmp_path, archive)
+    with site.server:
+        crawl = site.crawl("-a", "since=2019-03-01", "-s", "NEWSBOT_DISCOVER_FRONT=False")
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    # 2018's index is outside the range, so neither it nor its months are read.
+    assert "/sitemaps/new/year/2018.xml" not in crawl.sitemaps()
+    assert "/sitemaps/new/year/2019.xml" in crawl.sitemaps()
+    read = {p for p in crawl.sitemaps() if "sitemap-" in p or "/monthly/" in p}
+    assert read == {archive.sitemap_path("2019-03"), archive.sitemap_path("2019-04")}
+    assert set(crawl.articles()) == _section(archive, "2019-03", "2019-04")
+
+
 def _resume_after(site: Site, *job: str, sig: int) -> tuple[Crawl, set[str], Crawl]:
     archive = site.archive
     args = ("-a", "since=2018-11-01", "-a", "until=2019-04-30", *job)

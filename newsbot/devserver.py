@@ -383,8 +383,8 @@ class GeneratedArchive:
 
     With `by_year`, the index names one index per year (`/sitemaps/new/year/YYYY.xml`), which
     names that year's months. `front` articles (paths) appear on the section front;
-    `news_missing` in-section URLs that answer 404 fill the news sitemap, and every
-    `slow_every`-th of them answers after `slow_seconds`.
+    the news sitemap lists the `news` articles (paths), then `news_missing` in-section URLs
+    that answer 404, every `slow_every`-th of them after `slow_seconds`.
     """
 
     months: list[str]  # "YYYY-MM"
@@ -394,6 +394,7 @@ class GeneratedArchive:
     gzip_months: set[str] | None = None
     index_path: str = "/sitemaps/new/sitemap.xml.gz"
     front: list[str] = field(default_factory=list)
+    news: list[str] = field(default_factory=list)
     news_missing: int = 0
     slow_every: int = 0
     slow_seconds: float = 0.0
@@ -469,7 +470,7 @@ class GeneratedArchive:
             return 200, _TEXT, b"User-agent: *\nDisallow: /search\n"
         if path == f"/section/{self.section}":
             return 200, _HTML, self._front()
-        if path == "/sitemaps/new/news.xml.gz" and self.news_missing:
+        if path == "/sitemaps/new/news.xml.gz" and (self.news or self.news_missing):
             return _gz(self._news())
         if "/missing-" in path:
             number = int(path.rsplit("-", 1)[1].split(".")[0])
@@ -508,7 +509,7 @@ class GeneratedArchive:
     def _news(self) -> bytes:
         entries = [
             f"<url><loc>{_SITE}{p}</loc><lastmod>2021-06-11T09:00:00-04:00</lastmod></url>"
-            for p in self.news_paths()
+            for p in [*self.news, *self.news_paths()]
         ]
         return _xml_doc("urlset", entries)
 

@@ -245,6 +245,7 @@ def test_ctrl_c_then_resume_fetches_no_article_twice(site: Site, with_jobdir: bo
     assert killed.returncode == 0, killed.log[-3000:]
     assert "shutdown" in killed.log.lower()
     assert not set(killed.articles()) & set(resumed.articles())
+    assert Counter(resumed.articles()).most_common(1)[0][1] == 1
 
 
 def test_bad_range_is_refused() -> None:

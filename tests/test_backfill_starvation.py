@@ -54,3 +54,33 @@ def test_front_first_and_warnings_bounded_with_a_100k_url_sitemap(tmp_path: Path
     assert len(warnings) <= 5 * (LIMIT + 1), warnings[:50]
     assert "more lines like 'Article %s answered HTTP %d' were not logged" in log
     assert "'newsbot/articles/http_404': " in log  # every failure is still counted
+
+
+def test_jobdir_pause_keeps_the_news_sitemap_urls_not_yet_released(tmp_path: Path) -> None:
+    # A resumed JOBDIR crawl does not read the news sitemap again, so the URLs it listed that
+    # were still waiting in the backlog at the pause must come back from spider.state.
+    archive = GeneratedArchive(months=["2021-06"], per_month=15)
+    archive.front = archive.article_paths("2021-06")[:3]
+    archive.news = archive.article_paths("2021-06")[3:]
+    (tmp_path / "root").mkdir()
+    job = ("-s", f"JOBDIR={tmp_path / 'job'}", "-s", "CONCURRENT_REQUESTS=1", "-a", "rss=")
+    one_at_a_time = ("-s", "NEWSBOT_BACKFILL_BATCH=1", "-s", "NEWSBOT_INDEX_COMMIT_SECONDS=0.2")
+    with SampleSiteServer(root=tmp_path / "root") as server:
+        server.add_route(archive)
+        runs = []
+        for limit in (("-s", "CLOSESPIDER_PAGECOUNT=9"), ()):
+            server.clear_requests()
+            command = local_crawl_command(
+                server.url, tmp_path / "index", None, *job, *one_at_a_time, *limit
+            )
+            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
+            assert done.returncode == 0, done.stderr[-3000:]
+            runs.append([p for p in server.paths() if p != "/robots.txt"])
+    paused, resumed = runs
+    assert "/sitemaps/new/news.xml.gz" in paused
+    assert not [p for p in resumed if p.startswith("/sitemaps/")]  # not read again...
+    news = set(archive.news)
+    assert news - set(paused), "the pause left news-sitemap URLs for the resume"
+    fetched = [p for p in paused + resumed if p in news]
+    assert set(fetched) == news  # ...and still every URL it listed was fetched,
+    assert len(fetched) == len(news)  # each once

@@ -211,6 +211,7 @@ class Backlog:
         # Backlog article requests not answered yet: URL -> period number (-1: news sitemap).
         self._in_flight: dict[str, int] = {}
         self._resumed: set[str] = set()  # backfill URLs a JOBDIR resume already has queued
+        self._attached = False
         self._started: float | None = None
         self._progress_loop: task.LoopingCall | None = None
 
@@ -223,9 +224,13 @@ class Backlog:
 
     # -- JOBDIR ---------------------------------------------------------------------------------
 
-    def attach_state(self, state: dict[str, Any] | None) -> None:
-        """Share the queues that a JOBDIR resume needs with `spider.state` (pickled at close)."""
-        if state is None:
+    def _attach_state(self) -> None:
+        """Share the queues that a JOBDIR resume needs with `spider.state`, which Scrapy's
+        SpiderState extension loads at spider_opened and pickles at close (JOBDIR only). Done
+        on first use, because the spider's own spider_opened handler runs before SpiderState's."""
+        self._attached = True
+        state = getattr(self.spider, "state", None)
+        if not isinstance(state, dict):
             return
         self._resumed = set(state.get(_STATE_IN_FLIGHT, ()))
         self._news.extend(state.get(_STATE_NEWS, ()))
@@ -250,12 +255,16 @@ class Backlog:
 
     def add_news(self, entries: list[tuple[str, str | None]]) -> Iterator[scrapy.Request]:
         """Queue the news sitemap's section articles, as (URL, lastmod or publication date)."""
+        if not self._attached:
+            self._attach_state()
         self._news.extend(entries)
         yield from self.refill()
 
     def refill(self) -> Iterator[scrapy.Request]:
         """Top the scheduler up to `batch` backlog requests, and read the next period sitemap
         when the backfill queue runs low."""
+        if not self._attached:
+            self._attach_state()
         if self._awaiting:
             return
         chunk = list(self._next_articles())

@@ -142,7 +142,6 @@ class SectionSpider(scrapy.Spider):
         spider.backlog.lifo = "lifo" in str(queue).lower()
         crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(spider.spider_opened_handler, signal=signals.spider_opened)
         crawler.signals.connect(spider.spider_idle_handler, signal=signals.spider_idle)
         crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
         # Thousands of failing backlog URLs must not bury the log: the first few of each kind
@@ -412,11 +411,6 @@ class SectionSpider(scrapy.Spider):
     ) -> None:
         if spider is self:
             self.backlog.item_dropped(response, exception)
-
-    def spider_opened_handler(self, spider: scrapy.Spider) -> None:
-        if spider is self:
-            # Set by Scrapy's SpiderState extension under JOBDIR only.
-            self.backlog.attach_state(getattr(self, "state", None))
 
     def spider_idle_handler(self, spider: scrapy.Spider) -> None:
         if spider is not self:

@@ -103,11 +103,6 @@ class SectionSpider(scrapy.Spider):
         self.discover_rss = _truthy(discover_rss) and bool(self.rss_name)
         self.discover_sitemap = _truthy(discover_sitemap)
         self.sitemap_max_bytes = int(sitemap_max_bytes)
-        # Not `self.state`: Scrapy's SpiderState extension owns that name under JOBDIR.
-        self.crawl_state = CrawlState(state_path) if state_path else None
-        # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
-        self._changed: dict[str, str | None] = {}
-        self._requested: set[str] = set()
         # -a since= / until=: a backfill through the sitemap index (None: today's crawl only).
         self.backfill_range = parse_range(since, until, datetime.now(NEW_YORK).date())
         self.backfill_progress_seconds = float(backfill_progress_seconds)
@@ -117,6 +112,11 @@ class SectionSpider(scrapy.Spider):
         self.backlog = Backlog(
             self, self.backfill_range, batch=int(backfill_batch), awaiting=awaiting
         )
+        # Not `self.state`: Scrapy's SpiderState extension owns that name under JOBDIR.
+        self.crawl_state = CrawlState(state_path) if state_path else None
+        # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
+        self._changed: dict[str, str | None] = {}
+        self._requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SectionSpider:

@@ -449,6 +449,12 @@ class Backlog:
         self._inc(f"failed/{reason}")
         self._inc("failed")
 
+    def request_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """The scheduler refused a request: the dupefilter, for a news-sitemap URL that the run
+        a JOBDIR resumes had already queued. It will not be answered, so it is not in flight."""
+        if spider is self.spider:
+            self._in_flight.pop(request.meta.get(BACKLOG_URL_META, ""), None)
+
     def item_stored(self, response: Response | None) -> None:
         if response is not None and response.meta.get(BACKLOG_META) == "backfill":
             self._inc("stored")

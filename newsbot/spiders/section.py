@@ -143,6 +143,7 @@ class SectionSpider(scrapy.Spider):
         crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_idle_handler, signal=signals.spider_idle)
+        crawler.signals.connect(spider.backlog.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
         # Thousands of failing backlog URLs must not bury the log: the first few of each kind
         # are logged, the rest counted and summarised at close.

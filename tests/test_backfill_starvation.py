@@ -46,7 +46,9 @@ def test_front_first_and_warnings_bounded_with_a_100k_url_sitemap(tmp_path: Path
     missing = [n for n, p in enumerate(paths) if "/missing-" in p]
     assert missing, "the crawl reached the sitemap's URLs"
     assert len(missing) > 300  # ...and many of them, so the warning cap was exercised
-    assert front <= set(paths[: missing[0]]), "a sitemap URL went before a front article"
+    # Two requests run at once, so the last front article may be logged after the first
+    # sitemap URL or two, never later.
+    assert front <= set(paths[: missing[2]]), "sitemap URLs went before a front article"
     stored = {json.loads(line)["url"].split(".com", 1)[1] for line in feed.read_text().splitlines()}
     assert stored == front
     warnings = [line for line in log.splitlines() if " WARNING: " in line]

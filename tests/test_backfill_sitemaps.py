@@ -171,6 +171,19 @@ def test_repeat_cap_counts_then_summarises(caplog: pytest.LogCaptureFixture) -> 
     assert cap.suppressed() == {(name, logging.WARNING, "Article %s answered HTTP %d"): 997}
 
 
+def test_the_progress_line_is_not_capped(caplog: pytest.LogCaptureFixture) -> None:
+    from newsbot.spiders.backfill import progress_logger
+
+    cap = RepeatCap.install(3)  # the spider's loggers, as a crawl installs it
+    try:
+        with caplog.at_level(logging.INFO):
+            for n in range(50):
+                progress_logger.info("Backfill %s: %s", "2019", f"{n} done")
+    finally:
+        cap.summarise()
+    assert len([r for r in caplog.records if r.name == progress_logger.name]) == 50
+
+
 def _mutants(seed: bytes, rng: random.Random, count: int) -> Iterator[bytes]:
     """Truncations, byte flips, insertions of hostile fragments, deep nesting."""
     hostile = [

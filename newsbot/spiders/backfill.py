@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from newsbot.spiders.section import SectionSpider
 
 logger = logging.getLogger(__name__)
+# Its own logger, outside newsbot.logcap's cap: a progress line repeats by design.
+progress_logger = logging.getLogger(__name__ + ".progress")
 
 # Request priorities: a higher one is sent first. Discovery pages (front, feed, news sitemap,
 # sitemap index) are 10 and front/feed articles 0, as in the section spider.
@@ -485,7 +487,7 @@ class Backlog:
     def _log_progress(self) -> None:
         current = self.progress()
         self.stats.set_value(f"{STAT}/remaining", current.remaining)
-        logger.info("Backfill %s: %s", self.range, current.line())
+        progress_logger.info("Backfill %s: %s", self.range, current.line())
 
     def close(self) -> None:
         if self._progress_loop is not None and self._progress_loop.running:

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot.dates import iso_or_none, parse_datetime
-from newsbot.parsers.feeds import FeedError, SitemapEntry, _xml
+from newsbot.parsers.feeds import FeedError, SitemapEntry, _child_text, _xml
 from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
 
 # A year (1800-2099: the NYT archive starts in 1851), optionally a month and a day, joined by -,
@@ -65,14 +65,6 @@ def _name(tag: object) -> str:
     if not isinstance(tag, str):
         return ""  # a comment or processing instruction
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
-
-
-def _child_text(node: etree._Element, name: str) -> str | None:
-    for child in node:
-        if _name(child.tag) == name:
-            text = "".join(child.itertext()).strip()
-            return text or None
-    return None
 
 
 def period_of(url: str) -> tuple[date, date] | None:

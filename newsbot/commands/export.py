@@ -8,6 +8,7 @@ from pathlib import Path
 
 from newsbot.cli import add_index_argument, resolve_index
 from newsbot.commands.search import add_filter_arguments, filters_from_args
+from newsbot.errors import UsageError
 from newsbot.search.export import iter_items, write_items
 from newsbot.search.searcher import open_searcher
 
@@ -32,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output is not None and args.output.is_dir():
+        raise UsageError(
+            f"-o takes a file name, and {args.output} is a folder",
+            hint=f"for example -o {args.output / 'archive.jsonl'}",
+        )
     text = " ".join(args.query) or None
     filters = filters_from_args(args)
     with open_searcher(resolve_index(args)) as searcher:

@@ -102,7 +102,7 @@ def test_export_errors(capsys, index_dir, tmp_path):
     code, _, err = cli(capsys, "export", "foo:bar", "--index", str(index_dir))
     assert code == 2 and "unknown field 'foo'" in err
     code, _, err = cli(capsys, "export", "--index", str(tmp_path / "none"))
-    assert code == 1 and "scrapy crawl americas" in err
+    assert code == 1 and "newsbot crawl americas" in err
 
 
 def test_export_into_a_missing_directory_is_one_line(capsys, index_dir, tmp_path):

@@ -1,15 +1,26 @@
 """Stores each article in the Whoosh index, and releases it to the feed only once committed.
 
-Items are batched and committed every `NEWSBOT_INDEX_COMMIT_ITEMS` items or when the oldest
-waiting item is `NEWSBOT_INDEX_COMMIT_SECONDS` old, and at close. `process_item` does not return
-until the item's batch is committed, so Scrapy's feed exporter (which writes on `item_scraped`)
-only ever sees committed items. Invariant after a SIGKILL: every complete line of the feed is a
-document in the index; the index may additionally hold the last items whose feed lines were still
-in the exporter's unflushed write buffer; the batch being built is lost from both.
+Items are batched and committed when `NEWSBOT_INDEX_COMMIT_ITEMS` are waiting, when the oldest
+waiting item is `NEWSBOT_INDEX_COMMIT_SECONDS` old, when the crawl has nothing left to do but
+wait for this batch (its last pages, or Scrapy's scraper full of waiting responses), and at
+close. `process_item` does not return until the item's batch is committed, so Scrapy's feed
+exporter (which writes on `item_scraped`) only ever sees committed items. Invariant after a
+SIGKILL: every complete line of the feed is a document in the index; the index may additionally
+hold the last items whose feed lines were still in the exporter's unflushed write buffer; the
+batch being built is lost from both.
+
+A waiting item keeps its response in Scrapy's scraper, which stops taking responses beyond
+`SCRAPER_SLOT_MAX_ACTIVE_SIZE` bytes: settings.py sizes it for a full batch of large pages,
+since with Scrapy's 5 MB a batch never filled and every commit waited for the timer. Why the
+commit stays on the reactor thread, with the measurements: docs/crawl-throughput.md.
+
+A full disk stops the crawl at the first failed commit, with one ERROR line and finish reason
+`disk_full`; what was committed before stays searchable, and the lock is let go.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from pathlib import Path
@@ -17,21 +28,33 @@ from typing import Any, Self
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from newsbot.dates import utc_now_iso
-from newsbot.pipelines import close_because_busy
+from newsbot.pipelines import DISK_FULL, close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
 from newsbot.search.writer import ArchiveWriter, IndexBusy
 
 logger = logging.getLogger(__name__)
 
-# How often the commit timer looks at the batch's age; a small fraction of any sensible
-# NEWSBOT_INDEX_COMMIT_SECONDS.
-_TICK_SECONDS = 0.2
+# How often the commit timer looks at the batch and at the crawl: a small fraction of any
+# sensible NEWSBOT_INDEX_COMMIT_SECONDS, and short enough that a crawl ends promptly.
+_TICK_SECONDS = 0.1
+# Ticks in a row on which the crawl must be waiting for the batch before it is committed early:
+# one tick can fall in the instant between a response and the engine's next request.
+_WAITING_TICKS = 2
+_DISK_FULL_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+# Items waiting for the batch's commit: (url, released when committed).
+_Waiting = list[tuple[str, Deferred[None]]]
+
+
+class NotStored(DropItem):
+    """The index could not take the item (the disk is full); the crawl is stopping."""
 
 
 class IndexPipeline:
@@ -44,12 +67,15 @@ class IndexPipeline:
         crawler: Crawler | None = None,
     ) -> None:
         self.writer = ArchiveWriter(index_dir, lock_timeout)
+        self.index_dir = Path(index_dir)
         self.commit_items = max(1, commit_items)
         self.commit_seconds = commit_seconds
         self.crawler = crawler
-        self._waiting: list[Deferred[None]] = []
+        self.disk_full = False
+        self._waiting: _Waiting = []
         self._oldest: float | None = None
         self._timer: Any = None
+        self._crawl_waited = 0
         self._written = 0
 
     @classmethod
@@ -87,6 +113,8 @@ class IndexPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if self.disk_full:
+            raise self._not_stored(adapter["url"])
         data = adapter.asdict()
         outcome = self.writer.put(data)
         # The writer merged in the alternates already stored; the feed should list them too.
@@ -95,7 +123,7 @@ class IndexPipeline:
         if self._oldest is None:
             self._oldest = time.monotonic()
         committed: Deferred[None] = Deferred()
-        self._waiting.append(committed)
+        self._waiting.append((adapter["url"], committed))
         if self.writer.pending >= self.commit_items:
             self.commit()
         await maybe_deferred_to_future(committed)
@@ -107,12 +135,17 @@ class IndexPipeline:
         if not self.writer.is_open:  # open_spider failed: another crawl owns the index
             return
         try:
-            committed = self.commit()
+            committed = not self.disk_full and self.commit()
             self.writer.record_crawl(
                 finished_at=utc_now_iso(),
-                status="finished" if committed else "failed",
+                status="finished" if committed else DISK_FULL if self.disk_full else "failed",
                 documents_written=self._written,
             )
+        except OSError as error:
+            if not self.disk_full:
+                raise
+            # Already said: the crawl state file stays "running", which the next crawl reports.
+            logger.debug("Could not record the end of the crawl: %s", error)
         finally:
             self.writer.close()
 
@@ -120,28 +153,80 @@ class IndexPipeline:
         """Commit the batch and release its items to the rest of Scrapy (feed, stats).
 
         If the commit fails, each waiting item fails with the error (Scrapy logs it and counts
-        it in item_error stats) and False is returned; the next batch tries again.
+        it in item_error stats) and False is returned; the next batch tries again. A full disk
+        instead drops them as `NotStored` and stops the crawl (`disk_full`).
         """
         waiting, self._waiting, self._oldest = self._waiting, [], None
+        self._crawl_waited = 0
         try:
             done = self.writer.commit()
+        except OSError as error:
+            if error.errno not in _DISK_FULL_ERRORS:
+                self._fail(waiting, error)
+                return False
+            self._stop_for_full_disk(waiting, error)
+            return False
         except Exception as error:
-            logger.error("Index commit failed, %d items not stored: %s", len(waiting), error)
-            for deferred in waiting:
-                deferred.errback(error)
+            self._fail(waiting, error)
             return False
         if done is not None:
             self._written += len(done.written)
             self._inc_stat("newsbot/index/commits")
             if self.crawler is not None:
                 self.crawler.signals.send_catch_log(newsbot_signals.index_committed, commit=done)
-        for deferred in waiting:
+        for _, deferred in waiting:
             deferred.callback(None)
         return True
 
+    def _fail(self, waiting: _Waiting, error: Exception) -> None:
+        logger.error("Index commit failed, %d items not stored: %s", len(waiting), error)
+        for _, deferred in waiting:
+            deferred.errback(error)
+
+    def _stop_for_full_disk(self, waiting: _Waiting, error: OSError) -> None:
+        self.disk_full = True
+        logger.error(
+            "Disk full: could not commit %d articles to %s (%s). Stopping the crawl; the index "
+            "keeps the %d articles committed before. Free some space and crawl again.",
+            len(waiting),
+            self.index_dir,
+            error.strerror or error,
+            self.writer.document_count(),
+        )
+        self._inc_stat("newsbot/index/disk_full")
+        for url, deferred in waiting:
+            deferred.errback(self._not_stored(url))
+        if self.crawler is not None and self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=DISK_FULL))
+
+    def _not_stored(self, url: str) -> NotStored:
+        # DEBUG: the ERROR line above says it once; one line per item would bury it.
+        return NotStored(f"{url} not stored: the disk is full", log_level="DEBUG")
+
     def _tick(self) -> None:
-        if self._oldest is not None and time.monotonic() - self._oldest >= self.commit_seconds:
+        if self._oldest is None:
+            return
+        if time.monotonic() - self._oldest >= self.commit_seconds:
             self.commit()
+            return
+        self._crawl_waited = self._crawl_waited + 1 if self._crawl_waits_for_batch() else 0
+        if self._crawl_waited >= _WAITING_TICKS:
+            self.commit()
+
+    def _crawl_waits_for_batch(self) -> bool:
+        """True when nothing is being downloaded and every item in Scrapy's pipelines is one
+        of ours: the crawl cannot move until this batch commits. That is the case after the
+        last page, and when waiting responses fill the scraper (SCRAPER_SLOT_MAX_ACTIVE_SIZE),
+        which stops the downloader."""
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is None or engine.scraper.slot is None:
+            return False
+        scraper = engine.scraper.slot
+        return (
+            not engine.downloader.active
+            and not scraper.queue
+            and scraper.itemproc_size <= len(self._waiting)
+        )
 
     def _alternate_found(self, url: str, alternate: str) -> None:
         if self.writer.add_alternate(url, alternate):

@@ -12,9 +12,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newsbot.extensions import NO_ARTICLES
-from newsbot.pipelines import INDEX_BUSY
+from newsbot.pipelines import DISK_FULL, INDEX_BUSY
 
-FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, INDEX_BUSY})
+FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, INDEX_BUSY, DISK_FULL})
 
 
 class Command(ScrapyCrawlCommand):

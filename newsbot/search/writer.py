@@ -12,6 +12,7 @@ Readers need neither: a Whoosh searcher reads the last committed generation whil
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -235,11 +236,18 @@ class ArchiveWriter:
                 f"could not get the write lock on {self.index_dir} in {self.lock_timeout:g}s",
                 hint="another process (a reindex?) is writing the index",
             ) from error
-        with writer:
+        try:
             for url in self._retired:
                 writer.delete_by_term("url", url)
             for document in self._pending.values():
                 writer.update_document(**document)
+            writer.commit()
+        except BaseException:
+            # Whoosh's `with writer:` does not cancel a writer whose commit() raised, so a
+            # failed commit (a full disk) kept MAIN_WRITELOCK and every later commit waited
+            # for it in vain. The batch stays pending; the index stays at its last commit.
+            _abandon(writer, self.index_dir)
+            raise
         done = Commit(
             generation=self._index.latest_generation(),
             committed_at=utc_now_iso(),
@@ -275,6 +283,26 @@ class ArchiveWriter:
         document["last_seen"] = utc_naive(history.last_seen)
         self._pending[item["url"]] = document
         self._retired.discard(item["url"])
+
+
+def _abandon(writer: Any, index_dir: Path) -> None:
+    """Undo a Whoosh writer whose commit failed: release its lock, and delete the files of its
+    new segment and its half-written TOC, which no committed TOC names (left behind, they kept
+    a full disk full)."""
+    try:
+        writer.cancel()
+    except Exception:
+        # Closing the segment's files can fail the way the commit did, before cancel() got to
+        # the lock: release it ourselves.
+        if writer.writelock is not None:
+            with contextlib.suppress(Exception):
+                writer.writelock.release()
+    segment = writer.newsegment.segment_id() + "."
+    temporary_toc = f"_{writer.indexname}_"
+    for path in index_dir.iterdir():
+        name = path.name
+        if name.startswith(segment) or (name.startswith(temporary_toc) and ".toc." in name):
+            path.unlink(missing_ok=True)
 
 
 def _history_of(stored: dict[str, Any], item: dict[str, Any], now: str) -> History:

@@ -31,6 +31,7 @@ from newsbot.extensions import FOUND_STAT, PARSED_STAT, front_seen
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
 from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss, parse_sitemap
 from newsbot.parsers.front import parse_front
+from newsbot.pipelines.signals import index_committed
 from newsbot.sites import NEWS_SITEMAP_URL, front_url, guess_rss_name, rss_url
 from newsbot.urls import canonical_article_url, in_section, request_url
 
@@ -106,6 +107,8 @@ class SectionSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
+        if spider.crawl_state is not None:  # durable in step with the index (crawlstate.py)
+            crawler.signals.connect(spider.crawl_state.commit, signal=index_committed)
         return spider
 
     @classmethod

@@ -1,0 +1,212 @@
+"""When a crawl's batches commit, and what survives when a commit cannot happen.
+
+- The last batch of a crawl is committed as soon as the crawl has nothing else to do, and the
+  incremental state records it: a second crawl of an unchanged site fetches no article at all
+  (the request log of the server says so).
+- A disk that fills mid-crawl stops the crawl at the first failed commit: one clear line,
+  finish reason `disk_full`, exit status 1; what was committed before stays searchable; the
+  failed commit's Whoosh lock is let go and its partial files are removed.
+
+The sites are generated here from the 2021+ `data-testid` fixture page, with text of our own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from whoosh import index
+from whoosh.writing import SegmentWriter
+
+from newsbot.crawlstate import CrawlState
+from newsbot.devserver import SampleSiteServer, local_crawl_command
+from newsbot.items import ArticleItem
+from newsbot.pipelines.index import IndexPipeline, NotStored
+from newsbot.search.schema import open_writer
+from newsbot.search.searcher import open_searcher
+from newsbot.search.writer import read_crawl_state
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = (Path(__file__).parent / "fixtures" / "articles" / "testid.html").read_text("utf-8")
+TEMPLATE_URL = "https://www.nytimes.com/2022/05/19/us/politics/orchard-owls-voles.html"
+SITE = "https://www.nytimes.com"
+
+
+def article_path(number: int) -> str:
+    return f"/2026/02/{1 + number % 28:02d}/world/americas/generated-story-{number}.html"
+
+
+def generate_site(root: Path, count: int, words: int) -> list[str]:
+    """robots.txt, a news sitemap and `count` article pages of about `words` words of
+    random text each (so no two are near-duplicates); return the article paths."""
+    rng = random.Random(count * 1000 + words)
+    paths = [article_path(n) for n in range(count)]
+    (root / "sitemaps" / "new").mkdir(parents=True)
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /search\n", encoding="utf-8")
+    entries = "".join(
+        f"<url><loc>{SITE}{path}</loc><lastmod>2026-02-01T00:00:00Z</lastmod></url>\n"
+        for path in paths
+    )
+    (root / "sitemaps" / "new" / "news.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n',
+        encoding="utf-8",
+    )
+    for number, path in enumerate(paths):
+        text = " ".join(
+            "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(3, 9)))
+            for _ in range(words)
+        )
+        page = TEMPLATE.replace(TEMPLATE_URL, SITE + path).replace(
+            "He credits eleven barn owls.", f"Story {number}. {text}."
+        )
+        file = root / path.lstrip("/")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(page, encoding="utf-8")
+    return paths
+
+
+def crawl(server: SampleSiteServer, index_dir: Path, feed: Path, *extra: str) -> Any:
+    command = local_crawl_command(
+        server.url,
+        index_dir,
+        feed,
+        "-s", "NEWSBOT_DISCOVER_FRONT=False",
+        "-s", "NEWSBOT_DISCOVER_RSS=False",
+        "-s", "LOG_LEVEL=INFO",
+        *extra,
+    )  # fmt: skip
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def article_requests(server: SampleSiteServer) -> list[str]:
+    return [p for p in server.paths() if urlsplit(p).path.endswith(".html")]
+
+
+def test_the_last_batch_is_stored_and_remembered(tmp_path: Path) -> None:
+    paths = generate_site(tmp_path / "site", count=7, words=200)
+    index_dir = tmp_path / "index"
+    # Batches of 3 leave a last batch of 1, which no size and (in this test) no timer commits:
+    # only the end of the crawl does.
+    batches = ("-s", "NEWSBOT_INDEX_COMMIT_ITEMS=3", "-s", "NEWSBOT_INDEX_COMMIT_SECONDS=600")
+    with SampleSiteServer(root=tmp_path / "site") as server:
+        first = crawl(server, index_dir, tmp_path / "first.jsonl", *batches)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert sorted(article_requests(server)) == sorted(paths)
+        assert len((tmp_path / "first.jsonl").read_text("utf-8").splitlines()) == len(paths)
+        state = CrawlState(index_dir / "crawlstate.sqlite")
+        assert len(state) == len(paths)  # the last batch too
+        state.close()
+
+        server.clear_requests()
+        second = crawl(server, index_dir, tmp_path / "second.jsonl", *batches)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert article_requests(server) == []
+        assert "/sitemaps/new/news.xml.gz" in server.paths()
+
+
+# -- a full disk ---------------------------------------------------------------------------
+
+
+def article(n: int) -> ArticleItem:
+    return ArticleItem.blank(
+        url=f"https://www.nytimes.com/2026/02/0{n}/world/americas/story-{n}.html",
+        headline=f"Story {n}",
+        body=f"Body of story {n}.",
+        published="2026-02-01T08:00:00-03:00",
+        content_hash=f"hash-{n}",
+    )
+
+
+def test_a_commit_that_hits_a_full_disk_lets_go_of_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = IndexPipeline(tmp_path, commit_items=2, commit_seconds=60)
+    finalize = SegmentWriter._finalize_segment
+    partial: list[Path] = []
+
+    def full_disk(self: SegmentWriter) -> Any:
+        # Like a real ENOSPC: the segment's files are half written when the write fails.
+        partial.append(tmp_path / f"{self.newsegment.segment_id()}.seg")
+        partial[0].write_bytes(b"\0" * 100)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    async def run() -> None:
+        pipeline.open_spider()
+        await asyncio.gather(pipeline.process_item(article(1)), pipeline.process_item(article(2)))
+        monkeypatch.setattr(SegmentWriter, "_finalize_segment", full_disk)
+        results = await asyncio.gather(
+            pipeline.process_item(article(3)),
+            pipeline.process_item(article(4)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(result, NotStored) for result in results)
+        monkeypatch.setattr(SegmentWriter, "_finalize_segment", finalize)
+        with pytest.raises(NotStored):  # later items are not even tried
+            await pipeline.process_item(article(5))
+        # The write lock is free at once: nothing would wait for it in vain.
+        open_writer(index.open_dir(str(tmp_path)), timeout=0).cancel()
+        pipeline.close_spider()
+
+    asyncio.run(run())
+    assert pipeline.disk_full
+    assert partial and not partial[0].exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(partial[0].stem)]
+    with open_searcher(tmp_path, allow_empty=True) as searcher:
+        assert searcher.doc_count() == 2  # the batch committed before the disk filled
+    assert read_crawl_state(tmp_path)["last_crawl"]["status"] == "disk_full"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Any:
+    """A 3 MiB tmpfs, mounted for the test and unmounted after it."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a 3 MiB tmpfs needs Linux and root (CI runs as root)")
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_crawl_stops_at_the_first_full_disk_commit(tmp_path: Path, tiny_disk: Path) -> None:
+    generate_site(tmp_path / "site", count=60, words=3000)
+    index_dir = tiny_disk / "index"
+    feed = tmp_path / "feed.jsonl"  # the feed's own disk is not the one that fills
+    with SampleSiteServer(root=tmp_path / "site") as server:
+        done = crawl(server, index_dir, feed, "-s", "NEWSBOT_INDEX_COMMIT_ITEMS=4")
+    log = done.stderr
+    assert done.returncode == 1, log[-3000:]
+    assert "'finish_reason': 'disk_full'" in log
+    disk_full_lines = [line for line in log.splitlines() if "Disk full" in line]
+    assert len(disk_full_lines) == 1, disk_full_lines
+    assert "Traceback" not in log
+    assert "write lock" not in log
+    stored = [line for line in feed.read_text("utf-8").splitlines() if line.strip()]
+    assert stored, "batches committed before the disk filled reach the feed"
+    assert len(stored) < 60
+    with open_searcher(index_dir) as searcher:  # what was committed stays readable
+        assert searcher.doc_count() == len(stored)
+    committed = {f"{s.segment_id()}." for s in index.open_dir(str(index_dir))._segments()}
+    # Only committed segments' files are left: the failed one's would keep the disk full.
+    segment_files = [p.name for p in index_dir.glob("MAIN_*") if p.name != "MAIN_WRITELOCK"]
+    assert all(name.startswith(tuple(committed)) for name in segment_files), segment_files

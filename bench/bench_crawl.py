@@ -59,6 +59,7 @@ STAGES = {
     "  of which minhash": "newsbot.pipelines.dedupe:minhash",
     "index pipeline (queue the document)": "newsbot.search.writer:ArchiveWriter.put",
     "index commit (Whoosh)": "newsbot.search.writer:ArchiveWriter.commit",
+    "index commit (Whoosh, in its own process)": "newsbot.search.commit_worker:CommitWorker.write",
     "dedupe store commit": "newsbot.search.dedupe_store:DedupeStore.commit",
     "crawl state (record + commit)": "newsbot.crawlstate:CrawlState.record",
     "crawl state commit": "newsbot.crawlstate:CrawlState.commit",
@@ -453,7 +454,7 @@ def print_report(
         if label not in full_result["totals"]:
             continue
         seconds = full_result["totals"][label]
-        threads = ",".join(full_result["threads"][label])
+        threads = ",".join(sorted({t.split("_")[0] for t in full_result["threads"][label]}))
         on_reactor = threads == "MainThread"
         if not label.startswith(" ") and on_reactor:
             counted += seconds

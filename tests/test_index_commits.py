@@ -30,9 +30,10 @@ from newsbot.crawlstate import CrawlState
 from newsbot.devserver import SampleSiteServer, local_crawl_command
 from newsbot.items import ArticleItem
 from newsbot.pipelines.index import IndexPipeline, NotStored
+from newsbot.search.commit_worker import CommitWorker
 from newsbot.search.schema import open_writer
 from newsbot.search.searcher import open_searcher
-from newsbot.search.writer import read_crawl_state
+from newsbot.search.writer import ArchiveWriter, read_crawl_state
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = (Path(__file__).parent / "fixtures" / "articles" / "testid.html").read_text("utf-8")
@@ -131,8 +132,6 @@ def article(n: int) -> ArticleItem:
 def test_a_commit_that_hits_a_full_disk_lets_go_of_the_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pipeline = IndexPipeline(tmp_path, commit_items=2, commit_seconds=60)
-    finalize = SegmentWriter._finalize_segment
     partial: list[Path] = []
 
     def full_disk(self: SegmentWriter) -> Any:
@@ -141,27 +140,47 @@ def test_a_commit_that_hits_a_full_disk_lets_go_of_the_index(
         partial[0].write_bytes(b"\0" * 100)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
+    with ArchiveWriter(tmp_path) as writer:
+        writer.put(dict(article(1)))
+        writer.commit()
+        writer.put(dict(article(2)))
+        with monkeypatch.context() as patch:
+            patch.setattr(SegmentWriter, "_finalize_segment", full_disk)
+            with pytest.raises(OSError, match="No space left"):
+                writer.commit()
+        # The write lock is free at once: the next commit does not wait for it in vain.
+        open_writer(index.open_dir(str(tmp_path)), timeout=0).cancel()
+        assert partial and not [p for p in tmp_path.iterdir() if p.stem == partial[0].stem]
+        assert writer.document_count() == 1
+        assert writer.pending == 1  # the failed batch is kept for the next commit
+        writer.commit()
+        assert writer.document_count() == 2
+
+
+def test_the_pipeline_stops_storing_at_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = IndexPipeline(tmp_path, commit_items=2, commit_seconds=60)
+
+    def full_disk(self: CommitWorker, batch: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
     async def run() -> None:
         pipeline.open_spider()
         await asyncio.gather(pipeline.process_item(article(1)), pipeline.process_item(article(2)))
-        monkeypatch.setattr(SegmentWriter, "_finalize_segment", full_disk)
+        monkeypatch.setattr(CommitWorker, "write", full_disk)
         results = await asyncio.gather(
             pipeline.process_item(article(3)),
             pipeline.process_item(article(4)),
             return_exceptions=True,
         )
-        assert all(isinstance(result, NotStored) for result in results)
-        monkeypatch.setattr(SegmentWriter, "_finalize_segment", finalize)
+        assert all(isinstance(result, NotStored) for result in results), results
         with pytest.raises(NotStored):  # later items are not even tried
             await pipeline.process_item(article(5))
-        # The write lock is free at once: nothing would wait for it in vain.
-        open_writer(index.open_dir(str(tmp_path)), timeout=0).cancel()
         pipeline.close_spider()
 
     asyncio.run(run())
     assert pipeline.disk_full
-    assert partial and not partial[0].exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(partial[0].stem)]
     with open_searcher(tmp_path, allow_empty=True) as searcher:
         assert searcher.doc_count() == 2  # the batch committed before the disk filled
     assert read_crawl_state(tmp_path)["last_crawl"]["status"] == "disk_full"

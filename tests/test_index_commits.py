@@ -18,6 +18,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from newsbot.devserver import SampleSiteServer, local_crawl_command
 from newsbot.items import ArticleItem
 from newsbot.pipelines.index import IndexPipeline, NotStored
 from newsbot.search.commit_worker import CommitWorker
+from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash
 from newsbot.search.schema import open_writer
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import ArchiveWriter, read_crawl_state
@@ -229,3 +231,30 @@ def test_a_crawl_stops_at_the_first_full_disk_commit(tmp_path: Path, tiny_disk: 
     # Only committed segments' files are left: the failed one's would keep the disk full.
     segment_files = [p.name for p in index_dir.glob("MAIN_*") if p.name != "MAIN_WRITELOCK"]
     assert all(name.startswith(tuple(committed)) for name in segment_files), segment_files
+
+
+def test_dedupe_rows_of_a_batch_that_never_reached_the_index_are_forgotten(
+    tmp_path: Path,
+) -> None:
+    # The index commits in the background while the next batch passes de-duplication, so the
+    # store's commit can hold rows of that batch; a kill before its index commit leaves them
+    # pointing at nothing.
+    committed, lost = article(1), article(2)
+    with ArchiveWriter(tmp_path) as writer:
+        writer.put(dict(committed))
+        writer.commit()
+    store = DedupeStore(tmp_path / STORE_FILE)
+    store.open()
+    store.remember(committed["url"], "aa" * 16, minhash(committed["body"]))
+    store.remember(lost["url"], "bb" * 16, minhash(lost["body"]))
+    store.add_alias(lost["url"].replace(".html", ".amp.html"), lost["url"])
+    store.commit(confirmed_until=time.time() - 3600)  # both rows are later than that
+    store.close()  # what a SIGKILL leaves
+
+    store.open()
+    store.reconcile(tmp_path)
+    assert store.has(committed["url"])
+    assert not store.has(lost["url"])
+    assert store.url_for_content("bb" * 16) is None
+    assert store.primary_for(lost["url"].replace(".html", ".amp.html")) is None
+    store.close()

@@ -40,6 +40,9 @@ BANDS = 16
 _ROWS = PERMUTATIONS // BANDS
 # Page cache per connection, KiB (negative cache_size): bounds memory however big the store.
 _CACHE_KIB = 8192
+# How long before an index batch was sealed an item may have passed de-duplication and still
+# be waiting to join a later batch (seconds): one commit's duration, with room to spare.
+_WAIT_MARGIN = 120.0
 _WORD = re.compile(r"\w+")
 _SHINGLE = 3
 # Universal hashing (a*x + b) mod a Mersenne prime stands in for 64 random permutations; fixed
@@ -218,9 +221,14 @@ class DedupeStore:
             raise RuntimeError("DedupeStore is not open")
         return self._db
 
-    def commit(self) -> None:
-        """Make everything so far durable, and mark it confirmed by the index."""
+    def commit(self, confirmed_until: float | None = None) -> None:
+        """Make everything so far durable, and mark it confirmed by the index: all of it, or
+        (`confirmed_until`, unix time) only the rows written before then. The index pipeline
+        commits in a background process while the next batch passes de-duplication, so an
+        index commit confirms the rows up to the moment its batch was sealed; `reconcile`
+        checks the later ones against the index after an unclean stop."""
         self._set_meta("synced_at", time.time())
+        self._set_meta("unconfirmed_after", confirmed_until)
         self.db.commit()
         self.db.execute("BEGIN")
 
@@ -304,14 +312,21 @@ class DedupeStore:
         )
 
     def reconcile(self, index_dir: Path, margin: float = 3600.0) -> int:
-        """Add what the index committed but the store did not; return how many articles.
+        """Add what the index committed but the store did not, and forget what the store
+        committed but the index did not; return how many articles were added.
 
         The store commits right after the index, so a kill between the two commits leaves the
         index ahead. Documents last seen since shortly before the store's last commit are
         checked (`margin` absorbs clock differences between crawl time and commit time).
+        The store can also be ahead by the batch that was filling when the crawl died: rows
+        written after its last confirmed moment (less `_WAIT_MARGIN`, for items that waited
+        their turn) whose URL is no document are forgotten, so nothing points at them.
         """
         if not index.exists_in(str(index_dir)):
             return 0
+        unconfirmed_after = self._get_meta("unconfirmed_after", None)
+        if unconfirmed_after is not None:
+            self._forget_unindexed(index_dir, float(unconfirmed_after) - _WAIT_MARGIN)
         synced_at = float(self._get_meta("synced_at", 0.0))
         since = dt.datetime.fromtimestamp(max(0.0, synced_at - margin), dt.UTC)
         added = 0
@@ -329,6 +344,14 @@ class DedupeStore:
                 added += 1
         self.commit()
         return added
+
+    def _forget_unindexed(self, index_dir: Path, since: float) -> None:
+        rows = self.db.execute("SELECT url FROM articles WHERE seen_at > ?", (since,)).fetchall()
+        with index.open_dir(str(index_dir)).searcher() as searcher:
+            for (url,) in rows:
+                if searcher.document(url=url) is None:
+                    self.forget(url)
+                    self.db.execute("DELETE FROM aliases WHERE url = ?", (url,))
 
     def stats(self) -> dict[str, Any]:
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -24,12 +24,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from test_pipeline_index import article
 from whoosh import index
 from whoosh.writing import SegmentWriter
 
 from newsbot.crawlstate import CrawlState
 from newsbot.devserver import SampleSiteServer, local_crawl_command
-from newsbot.items import ArticleItem
 from newsbot.pipelines.index import IndexPipeline, NotStored
 from newsbot.search.commit_worker import CommitWorker
 from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash
@@ -119,16 +119,6 @@ def test_the_last_batch_is_stored_and_remembered(tmp_path: Path) -> None:
 
 
 # -- a full disk ---------------------------------------------------------------------------
-
-
-def article(n: int) -> ArticleItem:
-    return ArticleItem.blank(
-        url=f"https://www.nytimes.com/2026/02/0{n}/world/americas/story-{n}.html",
-        headline=f"Story {n}",
-        body=f"Body of story {n}.",
-        published="2026-02-01T08:00:00-03:00",
-        content_hash=f"hash-{n}",
-    )
 
 
 def test_a_commit_that_hits_a_full_disk_lets_go_of_the_index(

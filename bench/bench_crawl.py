@@ -313,7 +313,10 @@ class StageTimer:
 
     def _patch(self, label: str, target: str) -> None:
         module_name, _, attribute = target.partition(":")
-        owner: Any = importlib.import_module(module_name)
+        try:
+            owner: Any = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # a checkout from before that module
+            return
         *path, name = attribute.split(".")
         for part in path:
             owner = getattr(owner, part, None)

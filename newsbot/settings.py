@@ -99,8 +99,9 @@ NEWSBOT_DEDUPE_NEAR_THRESHOLD = 0.8
 NEWSBOT_INDEX_COMMIT_ITEMS = 100
 NEWSBOT_INDEX_COMMIT_SECONDS = 5.0
 # Scrapy keeps the response of every item waiting for its commit and stops downloading beyond
-# this many bytes of them: room for a full batch of 1 MB pages (Scrapy's 5 MB held 16 pages,
-# so batches never filled). Memory stays bounded by the batch (docs/crawl-throughput.md).
+# this many bytes of them: room for the batch committing and the one filling, of 500 KB pages
+# (Scrapy's 5 MB held 16 pages, so batches never filled). Memory stays bounded by the batches,
+# not the crawl (docs/crawl-throughput.md).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 100_000_000
 # How long a crawl waits for another crawl (or a reindex) to release the index before giving up.
 NEWSBOT_INDEX_LOCK_TIMEOUT = 30.0

@@ -16,6 +16,7 @@ import asyncio
 import errno
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -248,3 +249,51 @@ def test_dedupe_rows_of_a_batch_that_never_reached_the_index_are_forgotten(
     assert store.url_for_content("bb" * 16) is None
     assert store.primary_for(lost["url"].replace(".html", ".amp.html")) is None
     store.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has finished; only its reaping is left
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the commit process dies with it on Linux")
+def test_the_commit_process_dies_with_the_crawl(tmp_path: Path) -> None:
+    # A SIGKILLed crawl must not leave a process that could still commit a batch whose items
+    # never reached the feed.
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from newsbot.search.commit_worker import CommitWorker\n"
+        "from newsbot.search.writer import open_or_create\n"
+        "open_or_create(Path(sys.argv[1]))\n"
+        "from newsbot.search.writer import Batch\n"
+        "worker = CommitWorker(Path(sys.argv[1]), 1.0)\n"
+        "worker.write(Batch({}, frozenset(), 0.0))\n"  # it is up and serving
+        # A fork keeps the worker's input open after the crawl dies, as a process that the
+        # crawl started would: the worker must not rely on seeing end of input.
+        "import os\n"
+        "holder = os.fork()\n"
+        "if holder == 0:\n"
+        "    time.sleep(120)\n"
+        "    os._exit(0)\n"
+        "print(worker._process.pid, holder, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    crawl = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    assert crawl.stdout is not None
+    child, holder = map(int, crawl.stdout.readline().split())
+    try:
+        assert _alive(child)
+        crawl.kill()
+        crawl.wait()
+        deadline = time.monotonic() + 30
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        os.kill(holder, signal.SIGKILL)

@@ -7,12 +7,15 @@ close. `process_item` does not return until the item's batch is committed, so Sc
 exporter (which writes on `item_scraped`) only ever sees committed items. Invariant after a
 SIGKILL: every complete line of the feed is a document in the index; the index may additionally
 hold the last items whose feed lines were still in the exporter's unflushed write buffer; the
-batch being built is lost from both.
+batch being built is lost from both, and so is the batch being committed unless its commit
+finished (the commit process dies with the crawl; Whoosh commits are all or nothing).
 
-A waiting item keeps its response in Scrapy's scraper, which stops taking responses beyond
-`SCRAPER_SLOT_MAX_ACTIVE_SIZE` bytes: settings.py sizes it for a full batch of large pages,
-since with Scrapy's 5 MB a batch never filled and every commit waited for the timer. Why the
-commit stays on the reactor thread, with the measurements: docs/crawl-throughput.md.
+Commits run in a child process (`newsbot.search.commit_worker`) while the crawl fills the next
+batch; when that one is full too, further items wait their turn (one batch committing, one
+filling). A waiting item keeps its response in Scrapy's scraper, which stops taking responses
+beyond `SCRAPER_SLOT_MAX_ACTIVE_SIZE` bytes: settings.py sizes it for those two batches, since
+with Scrapy's 5 MB a batch never filled and every commit waited for the timer. The
+alternatives measured, and why this one: docs/crawl-throughput.md.
 
 A full disk stops the crawl at the first failed commit, with one ERROR line and finish reason
 `disk_full`; what was committed before stays searchable, and the lock is let go.

@@ -201,7 +201,7 @@ def tiny_disk(tmp_path: Path) -> Any:
 
 
 def test_a_crawl_stops_at_the_first_full_disk_commit(tmp_path: Path, tiny_disk: Path) -> None:
-    generate_site(tmp_path / "site", count=60, words=3000)
+    generate_site(tmp_path / "site", count=60, words=1500)
     index_dir = tiny_disk / "index"
     feed = tmp_path / "feed.jsonl"  # the feed's own disk is not the one that fills
     with SampleSiteServer(root=tmp_path / "site") as server:

@@ -1,6 +1,8 @@
 """Live blogs (`/live/YYYY/...`, 2020 on): posts (`div.live-blog-post`, later also marked
 `data-testid=live-blog-post`), each with its own h2, paragraphs, figures and closing
-"— Name, Name" byline (not body)."""
+"— Name, Name" byline (not body). The first post may be pinned above the feed in a block that
+is not marked as a post: a block before the first marked post that, like a post, holds an h2
+and paragraphs, is a post too."""
 
 from newsbot.parsers.common import Element, Landmarks, Markup, enclosing_story, xpath
 from newsbot.parsers.nyt_react import BYLINE_TEST
@@ -10,7 +12,14 @@ _IS_POST = (
     " or @data-test-id='live-blog-post']"
 )
 # Tag-filtered steps: a `.//*[…]` test on every element of a long blog costs several times more.
-POSTS = f"(.//div{_IS_POST} | .//article{_IS_POST})"
+_MARKED_POSTS = f"(.//div{_IS_POST} | .//article{_IS_POST})"
+# Only the first marked post's earlier siblings are looked at: a test on every post's siblings
+# would be quadratic in the number of posts.
+_UNMARKED_FIRST_POSTS = (
+    f"{_MARKED_POSTS}[1]/preceding-sibling::*[self::div or self::article or self::section]"
+    "[.//h2][p or div/p]"
+)
+POSTS = f"({_MARKED_POSTS} | {_UNMARKED_FIRST_POSTS})"
 # A post's closing byline: "— Name and Name", names in `span[itemprop=name]`.
 SIGN_OFF = "span/@itemprop='name' or starts-with(normalize-space(), '—')"
 

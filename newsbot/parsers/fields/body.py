@@ -128,9 +128,11 @@ def _is_cross_promo(block: Element, text: str) -> bool:
 
 def _block_texts(block: Element) -> list[str]:
     """A paragraph's text; each item of a list, each paragraph of a quoted block. A list item
-    that is nothing but one link is navigation ("Also in …", a live blog's post headlines)."""
+    that is nothing but one link is navigation ("Also in …", a live blog's post headlines), and
+    so is a paragraph that is nothing but one link to a place on this page (a live blog's list
+    of its own posts)."""
     if block.tag in {"ul", "ol"}:
-        return [text_of(item) for item in block.iterchildren("li") if not _is_link_only(item)]
+        return [text_of(item) for item in block.iterchildren("li") if _link_only(item) is None]
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
@@ -138,12 +140,22 @@ def _block_texts(block: Element) -> list[str]:
         # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the inner
         # one is read on its own (or is not body), so the outer keeps only its own text.
         return [clean(text_outside(block, set(block.iterdescendants("p"))))]
+    link = _link_only(block)
+    if link is not None and _points_into_a_page(link.get("href") or ""):
+        return []
     return [text_of(block)]
 
 
-def _is_link_only(item: Element) -> bool:
+def _link_only(item: Element) -> Element | None:
+    """The one link that makes up all of the element's text, if there is one."""
     links = list(islice(item.iter("a"), 2))
-    return len(links) == 1 and text_of(links[0]) == text_of(item)
+    return links[0] if len(links) == 1 and text_of(links[0]) == text_of(item) else None
+
+
+def _points_into_a_page(href: str) -> bool:
+    """ "#post-3", or a live blog's address with a post's anchor."""
+    href = href.strip()
+    return href.startswith("#") or ("#" in href and "/live/" in href)
 
 
 def _is_body_text(text: str) -> bool:

@@ -46,8 +46,11 @@ MARKUP = Markup(
     # The header's byline; copies without one name the blog's authors in the first post.
     byline=xpath(f"(.//header//p[{BYLINE_TEST}] | {POSTS}[1]//p[{SIGN_OFF}])[1]"),
     # Paragraphs sit in the post or in one wrapper inside it; deeper ones belong to figures
-    # (video transcripts) and embeds. A post's sign-off byline is not body.
-    paragraphs=xpath(f"({POSTS}/p | {POSTS}/div/p)[not({SIGN_OFF})]"),
+    # (video transcripts) and embeds. A wrapper with a control in it (a newsletter sign-up
+    # box, a poll) is a widget. A post's sign-off byline is not body.
+    paragraphs=xpath(
+        f"({POSTS}/p | {POSTS}/div[not(.//button or .//form or .//input)]/p)[not({SIGN_OFF})]"
+    ),
     end_notes=xpath(".//div[has-class('bottom-of-article')]//strong"),
     figures=xpath(f"{POSTS}//figure | ./header//figure"),
 )

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from newsbot.parsers.common import Element, Landmarks, Markup, main_article, xpath
 
 _BODY_RUN = "div[has-class('articleBody')]"
-# Inline boxes sit inside a run when a `<p>` was left open; their text is never body.
-_NOT_IN_BOX = (
-    "[not(ancestor::div[has-class('articleInline') or has-class('inlineImage')"
-    " or has-class('authorIdentification')])]"
-)
+# A run's paragraphs are its children, or sit in wrappers without a class (a `<p>` left open,
+# `<nyt_text>`). Boxes inside a run (`div.articleInline` photos and "Related" lists, promo
+# and ad boxes, the author's bio) all carry a class; their text is never body.
+_NOT_IN_BOX = f"[not(ancestor::*[@class][ancestor::{_BODY_RUN}])]"
 
 
 def story_at(path: str) -> Callable[[Landmarks], Element | None]:

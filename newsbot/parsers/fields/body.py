@@ -51,7 +51,7 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 
 def read_body(container: Element, markup: Markup) -> list[str]:
     blocks = markup.paragraphs(container)[:MAX_BLOCKS]
-    blocks += _swallowed_paragraphs(blocks)
+    blocks = _with_swallowed(blocks)
     kept: list[str] = []
     article_sized = False
     for index, block in enumerate(blocks):
@@ -87,23 +87,37 @@ _STORY_PARAGRAPHS = xpath(
 _BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
 
 
-def _swallowed_paragraphs(blocks: list[Element]) -> list[Element]:
-    """Paragraphs that an unclosed block (an embed missing its `</div>`) pulled in after the
-    last one the era's path reaches: following it, with its class, outside figures."""
-    if not blocks or blocks[-1].tag != "p" or not blocks[-1].get("class"):
-        return []
-    last, known = blocks[-1], set(blocks)
-    found = []
-    for sibling in last.itersiblings():
-        if not isinstance(sibling.tag, str) or sibling.tag in {"figure", "aside", "p"}:
+def _with_swallowed(blocks: list[Element]) -> list[Element]:
+    """The era's blocks plus the paragraphs an unclosed block (an embed missing its `</div>`)
+    pulled under it, in reading order. Such paragraphs sit in a sibling of the blocks the era's
+    path reaches, carry the class of those blocks, and are outside figures and asides. Each
+    parent of the blocks is walked once, so the work is linear in the body's size."""
+    found: list[Element] = []
+    known = set(blocks)
+    emitted: set[Element] = set()
+    walked: set[Element] = set()
+    for block in blocks:
+        parent = block.getparent()
+        if parent is None or parent in walked:
+            if block not in emitted:
+                emitted.add(block)
+                found.append(block)
             continue
-        for paragraph in sibling.iterdescendants("p"):
-            if (
-                paragraph.get("class") == last.get("class")
-                and paragraph not in known
-                and not _in_figure(paragraph, sibling)
-            ):
-                found.append(paragraph)
+        walked.add(parent)
+        classes = {b.get("class") for b in parent if b in known and b.tag == "p"} - {None}
+        for child in parent:
+            if child in known:
+                if child not in emitted:
+                    emitted.add(child)
+                    found.append(child)
+            elif classes and isinstance(child.tag, str) and child.tag not in {"figure", "aside"}:
+                for paragraph in child.iterdescendants("p"):
+                    if paragraph not in emitted and (
+                        paragraph in known
+                        or (paragraph.get("class") in classes and not _in_figure(paragraph, child))
+                    ):
+                        emitted.add(paragraph)
+                        found.append(paragraph)
     return found
 
 
@@ -126,6 +140,29 @@ def _is_cross_promo(block: Element, text: str) -> bool:
     )
 
 
+# Elements that are never inside a paragraph's own text.
+_BOX_TAGS = (
+    "p",
+    "div",
+    "aside",
+    "section",
+    "header",
+    "footer",
+    "nav",
+    "form",
+    "figure",
+    "table",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+)
+
+
 def _block_texts(block: Element) -> list[str]:
     """A paragraph's text; each item of a list, each paragraph of a quoted block. A list item
     that is nothing but one link is navigation ("Also in …", a live blog's post headlines), and
@@ -136,10 +173,13 @@ def _block_texts(block: Element) -> list[str]:
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
-    if next(block.iterdescendants("p"), None) is not None:
-        # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the inner
-        # one is read on its own (or is not body), so the outer keeps only its own text.
-        return [clean(text_outside(block, set(block.iterdescendants("p"))))]
+    boxes = set(block.iterdescendants(*_BOX_TAGS))
+    if boxes:
+        # Markup left a paragraph open around another (`<p><div><p>…</p></div>`) or around a
+        # box (a promo, an ad, the author's bio): an inner paragraph is read on its own (or is
+        # not body), and a box is never part of the paragraph, so the outer keeps only its own
+        # inline text.
+        return [clean(text_outside(block, boxes))]
     link = _link_only(block)
     if link is not None and _points_into_a_page(link.get("href") or ""):
         return []

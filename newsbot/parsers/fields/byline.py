@@ -68,9 +68,10 @@ def read_authors(
 ) -> list[str]:
     known = _ld_people(ld_article) + _split_names(first_meta(meta, "author") or "")
     names = _split_names(byline or "") or known
-    if container is not None and names and all(_ORGANISATION.match(name) for name in names):
-        # Reports and interactives credited to the paper sign off with the people who wrote
-        # them ("By Ann Lee, Bo Ray and Cy Do." at the end): that is the visible byline.
+    if container is not None and all(_ORGANISATION.match(name) for name in names):
+        # Reports and interactives credited to the paper (or, in copies without metas, to no
+        # one) sign off with the people who wrote them ("By Ann Lee, Bo Ray and Cy Do." at the
+        # end): that is the visible byline.
         names = _signature_names(container) or names
     by_folded = {name.casefold(): name for name in known}
     people = [name for name in names if not _ORGANISATION.match(name)]

@@ -95,7 +95,7 @@ def _stated_dates(container: Element, markup: Markup) -> list[str]:
     first = list(islice(container.iter("time"), 3))
     times = [element for element in first if _in_header(element, container)]
     if not times and markup.era != "live":
-        times = first[:1]
+        times = [element for element in first if not _in_promo(element, container)][:1]
     found = []
     for element in times:
         shown = text_of(element)
@@ -114,6 +114,17 @@ def _in_header(element: Element, container: Element) -> bool:
             return True
         if ancestor is container:
             return False
+    return False
+
+
+def _in_promo(element: Element, container: Element) -> bool:
+    """A time inside a link or inside an `<article>` of its own is another story's stamp (a
+    related-coverage promo)."""
+    for ancestor in element.iterancestors():
+        if ancestor is container:
+            return False
+        if ancestor.tag in {"a", "article"}:
+            return True
     return False
 
 

@@ -60,7 +60,7 @@ def read_body(container: Element, markup: Markup) -> list[str]:
         for text in _block_texts(block):
             if not _is_body_text(text):
                 continue
-            if not kept and _is_cross_promo(block, text):
+            if _is_cross_promo(block, text, above_story=not kept):
                 continue
             kept.append(text)
             article_sized = article_sized or text.count(" ") >= _ARTICLE_SIZED_WORDS
@@ -130,14 +130,18 @@ def _in_figure(element: Element, stop: Element) -> bool:
     return False
 
 
-def _is_cross_promo(block: Element, text: str) -> bool:
-    """A paragraph wholly in italics, above the story, that sends the reader elsewhere."""
+def _is_cross_promo(block: Element, text: str, above_story: bool) -> bool:
+    """A paragraph wholly in italics that sends the reader elsewhere: above the story by its
+    words alone ("Sign up for …"), further down only when it also links away ("Read more
+    about … here")."""
     if (block.text or "").strip() or not _PROMO_WORDS.search(text):
         return False
     children = [child for child in block if isinstance(child.tag, str)]
-    return bool(children) and all(
+    if not children or not all(
         child.tag in {"em", "i"} and not (child.tail or "").strip() for child in children
-    )
+    ):
+        return False
+    return above_story or next(block.iter("a"), None) is not None
 
 
 # Elements that are never inside a paragraph's own text.

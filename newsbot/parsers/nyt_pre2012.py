@@ -7,10 +7,11 @@ from collections.abc import Callable
 from newsbot.parsers.common import Element, Landmarks, Markup, main_article, xpath
 
 _BODY_RUN = "div[has-class('articleBody')]"
-# A run's paragraphs are its children, or sit in wrappers without a class (a `<p>` left open,
-# `<nyt_text>`). Boxes inside a run (`div.articleInline` photos and "Related" lists, promo
-# and ad boxes, the author's bio) all carry a class; their text is never body.
-_NOT_IN_BOX = f"[not(ancestor::*[@class][ancestor::{_BODY_RUN}])]"
+# A run's paragraphs are its children, or sit in wrappers without a class or id (a `<p>` left
+# open, `<nyt_text>`). Boxes inside a run (`div.articleInline` photos and "Related" lists,
+# Portfolio tools, promo and ad boxes, the author's bio) all carry a class or an id; their
+# text is never body.
+_NOT_IN_BOX = f"[not(ancestor::*[@class or @id][ancestor::{_BODY_RUN}])]"
 
 
 def story_at(path: str) -> Callable[[Landmarks], Element | None]:

@@ -17,9 +17,8 @@ _BOILERPLATE = re.compile(
     # The standing lines that close opinion pieces.
     r"|The Times is committed to publishing a diversity of letters to the editor\..*"
     r"|Follow The New York Times Opinion section on .*"
-    # Pre-2012 page furniture that shares the body's containers.
-    r"|Connect with .*|Also in .*|Times Reader.*|(?:Go to your|Add to) Portfolio.*"
-    r"|Try Times Reader.*|Experience the new Times app.*|Next Page ?»?|Previous Page ?»?"
+    # Pre-2012 pagination, which shares the body's containers.
+    r"|Next Page ?»?|Previous Page ?»?"
     # Desks' closing sign-up and follow lines.
     r"|For (?:weekly|daily|more) (?:email )?updates on .*sign up.*"
     r"|Sign up for (?:the |our )?[\w ’'&-]{0,60}newsletter.*"

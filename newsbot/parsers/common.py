@@ -41,6 +41,8 @@ _STRING_VALUE = etree.XPath("string()")
 
 
 def text_of(element: Element) -> str:
+    if not len(element):
+        return clean(element.text)  # a leaf: no XPath call needed
     return clean(_STRING_VALUE(element))
 
 

@@ -59,7 +59,8 @@ def read_body(container: Element, markup: Markup) -> list[str]:
         for text in _block_texts(block):
             if not _is_body_text(text):
                 continue
-            if _is_cross_promo(block, text, above_story=not kept):
+            # (The cheap test first: most paragraphs open with text of their own.)
+            if not (block.text or "").strip() and _is_cross_promo(block, text, not kept):
                 continue
             kept.append(text)
             article_sized = article_sized or text.count(" ") >= _ARTICLE_SIZED_WORDS
@@ -103,13 +104,19 @@ def _with_swallowed(blocks: list[Element]) -> list[Element]:
                 found.append(block)
             continue
         walked.add(parent)
-        classes = {b.get("class") for b in parent if b in known and b.tag == "p"} - {None}
+        classes: set[str] | None = None  # the blocks' classes, gathered when first needed
         for child in parent:
             if child in known:
                 if child not in emitted:
                     emitted.add(child)
                     found.append(child)
-            elif classes and isinstance(child.tag, str) and child.tag not in {"figure", "aside"}:
+                continue
+            if not isinstance(child.tag, str) or child.tag in {"figure", "aside"} or not len(child):
+                continue
+            if classes is None:
+                classes = {b.get("class") for b in parent if b in known and b.tag == "p"}
+                classes.discard(None)
+            if classes:
                 for paragraph in child.iterdescendants("p"):
                     if paragraph not in emitted and (
                         paragraph in known
@@ -130,10 +137,10 @@ def _in_figure(element: Element, stop: Element) -> bool:
 
 
 def _is_cross_promo(block: Element, text: str, above_story: bool) -> bool:
-    """A paragraph wholly in italics that sends the reader elsewhere: above the story by its
-    words alone ("Sign up for …"), further down only when it also links away ("Read more
-    about … here")."""
-    if (block.text or "").strip() or not _PROMO_WORDS.search(text):
+    """A paragraph wholly in italics (no text outside its children) that sends the reader
+    elsewhere: above the story by its words alone ("Sign up for …"), further down only when
+    it also links away ("Read more about … here")."""
+    if not _PROMO_WORDS.search(text):
         return False
     children = [child for child in block if isinstance(child.tag, str)]
     if not children or not all(
@@ -172,27 +179,34 @@ def _block_texts(block: Element) -> list[str]:
     so is a paragraph that is nothing but one link to a place on this page (a live blog's list
     of its own posts)."""
     if block.tag in {"ul", "ol"}:
-        return [text_of(item) for item in block.iterchildren("li") if _link_only(item) is None]
+        texts = ((item, text_of(item)) for item in block.iterchildren("li"))
+        return [text for item, text in texts if _link_only(item, text) is None]
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
-    boxes = set(block.iterdescendants(*_BOX_TAGS))
-    if boxes:
+    if not len(block):
+        return [clean(block.text)]  # the common case: text and nothing else
+    if next(block.iterdescendants(*_BOX_TAGS), None) is not None:
+        boxes = set(block.iterdescendants(*_BOX_TAGS))
         # Markup left a paragraph open around another (`<p><div><p>…</p></div>`) or around a
         # box (a promo, an ad, the author's bio): an inner paragraph is read on its own (or is
         # not body), and a box is never part of the paragraph, so the outer keeps only its own
         # inline text.
         return [clean(text_outside(block, boxes))]
-    link = _link_only(block)
-    if link is not None and _points_into_a_page(link.get("href") or ""):
-        return []
-    return [text_of(block)]
+    text = text_of(block)
+    if not (block.text or "").strip():
+        link = _link_only(block, text)
+        if link is not None and _points_into_a_page(link.get("href") or ""):
+            return []
+    return [text]
 
 
-def _link_only(item: Element) -> Element | None:
-    """The one link that makes up all of the element's text, if there is one."""
+def _link_only(item: Element, text: str) -> Element | None:
+    """The one link that makes up all of the element's text (`text`), if there is one."""
+    if (item.text or "").strip():
+        return None  # most paragraphs: text before any link
     links = list(islice(item.iter("a"), 2))
-    return links[0] if len(links) == 1 and text_of(links[0]) == text_of(item) else None
+    return links[0] if len(links) == 1 and text_of(links[0]) == text else None
 
 
 def _points_into_a_page(href: str) -> bool:

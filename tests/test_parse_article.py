@@ -832,3 +832,19 @@ def test_time_of_a_related_story_is_not_the_publication_date() -> None:
         1,
     )
     assert parse_article(page)["published"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "before"),
+    [
+        ("pre2012", "<p>\n&ldquo;Nobody is waiting"),
+        ("blog2011", "<p>Regulatory filings show"),
+    ],
+)
+def test_unclosed_embed_in_a_template_without_paragraph_classes_keeps_the_rest(
+    name: str, before: str
+) -> None:
+    page = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    assert before in page
+    page = page.replace(before, '<div class="embed"><div>' + before, 1)
+    assert parse_article(page)["body"] == expected(name)["body"]

@@ -11,7 +11,13 @@ _BODY_RUN = "div[has-class('articleBody')]"
 # open, `<nyt_text>`). Boxes inside a run (`div.articleInline` photos and "Related" lists,
 # Portfolio tools, promo and ad boxes, the author's bio) all carry a class or an id; their
 # text is never body.
-_NOT_IN_BOX = f"[not(ancestor::*[@class or @id][ancestor::{_BODY_RUN}])]"
+_NOT_IN_BOX = (
+    f"[not(ancestor::*[@class or @id][ancestor::{_BODY_RUN}])"
+    # An embed left unclosed (`<div class="embed"><div>` with no end tags) pulls the rest of
+    # the run into its inner, unmarked block: paragraphs there are the run's own.
+    " or (not(@class) and parent::*[not(@class or @id)]"
+    "/parent::*[@class][not(ancestor-or-self::div[has-class('articleInline')])])]"
+)
 
 
 def story_at(path: str) -> Callable[[Landmarks], Element | None]:

@@ -232,6 +232,17 @@ def enclosing_story(element: Element) -> Element:
     return found[0] if found else element
 
 
+def inside(element: Element, tags: set[str], stop: Element) -> bool:
+    """Whether one of the element's ancestors below `stop` has one of the tags. (A Python walk:
+    an XPath `ancestor::` test would look at every ancestor up to the root.)"""
+    for ancestor in element.iterancestors():
+        if ancestor is stop:
+            return False
+        if ancestor.tag in tags:
+            return True
+    return False
+
+
 def main_article(landmarks: Landmarks) -> Element | None:
     """`article#story` as every NYT template since 2012 names it; else the first `<article>`,
     else the page body, for era tests that must look inside the story."""

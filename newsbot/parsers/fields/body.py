@@ -6,7 +6,7 @@ import re
 from itertools import islice
 
 from newsbot.parsers import nyt_generic
-from newsbot.parsers.common import Element, Markup, NotAnArticle, clean, text_of, xpath
+from newsbot.parsers.common import Element, Markup, NotAnArticle, clean, inside, text_of, xpath
 from newsbot.parsers.fields.text import text_outside
 
 # Page furniture that can sit inside the body's containers.
@@ -87,6 +87,9 @@ _STORY_PARAGRAPHS = xpath(
 _BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
 
 
+_FIGURES = {"figure", "aside"}
+
+
 def _with_swallowed(blocks: list[Element]) -> list[Element]:
     """The era's blocks plus the paragraphs an unclosed block (an embed missing its `</div>`)
     pulled under it, in reading order. Such paragraphs sit in a sibling of the blocks the era's
@@ -111,7 +114,7 @@ def _with_swallowed(blocks: list[Element]) -> list[Element]:
                     emitted.add(child)
                     found.append(child)
                 continue
-            if not isinstance(child.tag, str) or child.tag in {"figure", "aside"} or not len(child):
+            if not isinstance(child.tag, str) or child.tag in _FIGURES or not len(child):
                 continue
             if classes is None:
                 classes = {b.get("class") for b in parent if b in known and b.tag == "p"}
@@ -120,20 +123,14 @@ def _with_swallowed(blocks: list[Element]) -> list[Element]:
                 for paragraph in child.iterdescendants("p"):
                     if paragraph not in emitted and (
                         paragraph in known
-                        or (paragraph.get("class") in classes and not _in_figure(paragraph, child))
+                        or (
+                            paragraph.get("class") in classes
+                            and not inside(paragraph, _FIGURES, child)
+                        )
                     ):
                         emitted.add(paragraph)
                         found.append(paragraph)
     return found
-
-
-def _in_figure(element: Element, stop: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is stop:
-            return False
-        if ancestor.tag in {"figure", "aside"}:
-            return True
-    return False
 
 
 def _is_cross_promo(block: Element, text: str, above_story: bool) -> bool:

@@ -848,3 +848,14 @@ def test_unclosed_embed_in_a_template_without_paragraph_classes_keeps_the_rest(
     assert before in page
     page = page.replace(before, '<div class="embed"><div>' + before, 1)
     assert parse_article(page)["body"] == expected(name)["body"]
+
+
+def test_update_stamp_glued_to_the_shown_day_gives_the_day_not_the_update_time() -> None:
+    page = stripped((FIXTURES / "react.html").read_text(encoding="utf-8"))
+    page = page.replace(
+        '<time class="css-129k401 e16638kd0" datetime="2019-10-03">Oct. 3, 2019</time>',
+        '<time datetime="2019-10-04T18:11:15-04:00"><span>Oct. 3, 2019</span>'
+        "<span>Updated 6:11 p.m. ET</span></time>",
+    )
+    item = parse_article(page, "https://www.nytimes.com/2019/10/03/nyregion/x.html")
+    assert item["published"] == "2019-10-03T00:00:00-04:00"

@@ -13,7 +13,8 @@ from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_date
 from newsbot.parsers.common import Element, Markup, first_meta, inside, text_of
 from newsbot.parsers.fields.structured import ld_text
 
-_UPDATE_LABEL = re.compile(r"\bupdated\b", re.IGNORECASE)
+# Not `\bupdated`: a time's pieces can touch ("Sept. 25, 2020Updated 6:11 p.m. ET").
+_UPDATE_LABEL = re.compile(r"(?<![a-z])updated\b", re.IGNORECASE)
 # The app state React pages embed (`window.__preloadedData`) names the story's first publication.
 _FIRST_PUBLISHED = '"firstPublished":"'
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
@@ -105,6 +106,11 @@ def _stated_dates(container: Element, markup: Markup) -> list[str]:
     for element in times:
         shown = text_of(element)
         if _is_update_stamp(element, shown):
+            # "Sept. 25, 2020 Updated 6:11 p.m. ET": the day before the label is the
+            # publication's; the element's `datetime` is the update's.
+            label = _UPDATE_LABEL.search(shown)
+            if label and shown[: label.start()].strip():
+                found.append(shown[: label.start()].strip())
             continue
         if element.get("itemprop") != "dateModified" and element.get("datetime"):
             found.append(element.get("datetime"))

@@ -217,8 +217,8 @@ class Markup:
     era: str
     find_story: Callable[[Landmarks], Element | None]
     headline: etree.XPath
-    byline: etree.XPath
-    paragraphs: etree.XPath
+    byline: Callable[[Element], list[Any]]
+    paragraphs: Callable[[Element], list[Element]]
     end_notes: etree.XPath
     figures: Callable[[Element], list[Element]]
 

@@ -11,7 +11,8 @@ from newsbot.urls import join_url
 
 # Not an article image: a video (copies with scripts stripped keep its hidden "Video" label
 # and its poster image's alt), an embedded interactive, or a thumbnail of another story (a
-# figure inside a link, or in a recirculation block; its "caption" is the thumbnail's credit).
+# figure inside a link, a sidebar or a recirculation block; its "caption" is the thumbnail's
+# credit).
 # One XPath for all of them: each call has a fixed cost, and most pages have many figures.
 _NOT_A_PHOTO = xpath(
     "self::*[contains(@itemtype, 'VideoObject') or @data-testid='VideoBlock' or @data-videoid"
@@ -20,6 +21,8 @@ _NOT_A_PHOTO = xpath(
     " or .//span[normalize-space()='Video'][not(ancestor::figcaption)]"
     " or .//img[starts-with(@alt, 'Video player')]"
     " or ancestor::a[@href][not(starts-with(normalize-space(@href), 'javascript'))]"
+    # A sidebar (`<aside>`) is related coverage or a promo, never the story's own photo.
+    " or ancestor::aside"
     " or ancestor::*[@data-testid='recirculation' or contains(@class, 'Recirculation')"
     " or contains(@class, 'RelatedCoverage') or contains(@class, 'related-coverage')]]"
 )

@@ -249,7 +249,8 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
     if not options.verbose:
         log_dir = home.log_dir()
         log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / f"crawl-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        # The pid too: fleet workers started in the same second must not share one log.
+        log_file = log_dir / f"crawl-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     settings = crawl_settings(options, log_file)
     jobs = crawl_jobs(sections, settings, options)
 
@@ -346,7 +347,7 @@ def run_index_worker(options: IndexWorkerOptions, stream: TextIO | None = None) 
     if not options.verbose:
         log_dir = home.log_dir()
         log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / f"index-worker-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        log_file = log_dir / f"index-worker-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     settings = crawl_settings(crawl_options, log_file)
 
     from newsbot.fleet.connection import FleetError, connect, redis_url_from

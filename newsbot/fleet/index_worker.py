@@ -37,8 +37,6 @@ from newsbot.state import CrawlStateBackend, RedisCrawlState, SqliteCrawlState
 logger = logging.getLogger(__name__)
 
 STAT = "newsbot/fleet/index_worker"
-# The writer lock lives this long unless renewed; a killed writer's successor waits at most so.
-LOCK_SECONDS = 10
 POLL_SECONDS = 0.2
 
 
@@ -52,10 +50,16 @@ class IndexWorkerSpider(scrapy.Spider):
     }
 
     def __init__(
-        self, exit_when_done: bool = False, max_in_flight: int = 500, **kwargs: Any
+        self,
+        exit_when_done: bool = False,
+        max_in_flight: int = 500,
+        lock_seconds: float = 30,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.exit_when_done = bool(exit_when_done)
+        # The writer lock lives this long unless renewed: a killed writer's successor waits so.
+        self.lock_seconds = max(1, round(float(lock_seconds)))
         self.max_in_flight = max(1, int(max_in_flight))
         self.writer_id = connection.worker_id()
         # id(item) -> (item, raw entry, envelope): the item objects stay alive, so ids stay unique.
@@ -66,9 +70,9 @@ class IndexWorkerSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        kwargs.setdefault(
-            "max_in_flight", 2 * crawler.settings.getint("NEWSBOT_INDEX_COMMIT_ITEMS", 100)
-        )
+        settings = crawler.settings
+        kwargs.setdefault("max_in_flight", 2 * settings.getint("NEWSBOT_INDEX_COMMIT_ITEMS", 100))
+        kwargs.setdefault("lock_seconds", settings.getfloat("NEWSBOT_FLEET_LEASE_SECONDS", 30))
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.server = connection.connect(connection.redis_url_from(crawler.settings))
         spider._take = spider.server.register_script(connection.TAKE)
@@ -87,8 +91,9 @@ class IndexWorkerSpider(scrapy.Spider):
     # -- the writer lock ------------------------------------------------------------------------
 
     async def _acquire_lock(self) -> None:
-        for _ in range(int(LOCK_SECONDS / POLL_SECONDS) * 2):
-            if self.server.set(connection.INDEX_WRITER, self.writer_id, nx=True, ex=LOCK_SECONDS):
+        for _ in range(int(self.lock_seconds / POLL_SECONDS) * 2):
+            lock = connection.INDEX_WRITER
+            if self.server.set(lock, self.writer_id, nx=True, ex=self.lock_seconds):
                 return
             await _sleep(POLL_SECONDS)
         holder = (self.server.get(connection.INDEX_WRITER) or b"?").decode()
@@ -98,7 +103,7 @@ class IndexWorkerSpider(scrapy.Spider):
         holder = self.server.get(connection.INDEX_WRITER)
         if holder is not None and holder.decode() != self.writer_id:
             raise FleetError("lost the index writer lock to another index worker")
-        self.server.set(connection.INDEX_WRITER, self.writer_id, ex=LOCK_SECONDS)
+        self.server.set(connection.INDEX_WRITER, self.writer_id, ex=self.lock_seconds)
 
     # -- the source -----------------------------------------------------------------------------
 

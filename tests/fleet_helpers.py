@@ -15,45 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
+
+from newsbot.fleet.testbed import local_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
-    """A private redis-server on a Unix socket in `directory`; yields its unix:// URL.
-
-    Skipped when redis-server is not installed, unless CI is set: there it must be.
-    """
-    binary = shutil.which("redis-server")
-    if binary is None:
+    """A private redis-server for one test. Skipped when redis-server is not installed, unless
+    CI is set: there it must be."""
+    if shutil.which("redis-server") is None:
+        missing = "redis-server is not installed (apt-get install -y redis-server)"
         if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    directory.mkdir(parents=True, exist_ok=True)
-    sock = directory / "redis.sock"
-    process = subprocess.Popen(
-        [binary, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
-         "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"unix://{sock}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with local_redis(directory) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def environment(home: Path, redis_url: str | None) -> dict[str, str]:

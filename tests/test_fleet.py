@@ -28,7 +28,7 @@ from fleet_helpers import (
 )
 
 from newsbot.fleet import connection, serialize
-from newsbot.fleet.mirror_site import SlowSiteServer, write_mirror
+from newsbot.fleet.testbed import SlowSiteServer, write_mirror
 
 SECTIONS = ["americas", "asia", "europe"]
 

@@ -1,4 +1,5 @@
-"""A synthetic mirror of several sections, for the fleet's tests and benchmark.
+"""A test bed for the fleet's tests and benchmark: a synthetic mirror of several sections, a
+server that answers it slowly, and a private redis-server.
 
 Every word is generated here (seeded, so the same arguments give the same bytes); the markup
 follows the shapes the parsers read (a collection front with a JSON-LD ItemList, articles with
@@ -10,9 +11,15 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import redis
 
 from newsbot.devserver import SampleSiteServer
 from newsbot.sites import SECTIONS
@@ -114,3 +121,35 @@ class SlowSiteServer(SampleSiteServer):
     def arrivals(self) -> list[float]:
         with self._arrivals_lock:
             return list(self._arrivals)
+
+
+@contextmanager
+def local_redis(directory: Path) -> Iterator[str]:
+    """A private redis-server on a Unix socket in `directory` (no persistence); yields its
+    unix:// URL and stops the server afterwards. FileNotFoundError when it is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise FileNotFoundError("redis-server is not installed (apt-get install -y redis-server)")
+    directory.mkdir(parents=True, exist_ok=True)
+    sock = directory / "redis.sock"
+    process = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"unix://{sock}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

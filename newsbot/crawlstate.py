@@ -95,5 +95,20 @@ class CrawlState:
             )
         self._db.commit()
 
+    def retain(self, canonical_urls: set[str]) -> int:
+        """Forget every article whose canonical URL is not in `canonical_urls` (what an index
+        rebuilt by `newsbot reindex` holds), so the next crawl fetches it again; return how many
+        articles were forgotten."""
+        before = len(self)
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS kept (url TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM kept")
+        self._db.executemany(
+            "INSERT OR IGNORE INTO kept VALUES (?)", ((u,) for u in canonical_urls)
+        )
+        self._db.execute("DELETE FROM articles WHERE canonical_url NOT IN (SELECT url FROM kept)")
+        self._db.execute("DELETE FROM kept")
+        self._db.commit()
+        return before - len(self)
+
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(DISTINCT canonical_url) FROM articles").fetchone()[0]

@@ -57,8 +57,24 @@ def parse_datetime(value: str | None) -> datetime | None:
     for reader in (_from_compact, _from_iso, _from_rfc822, _from_written):
         parsed = reader(text)
         if parsed is not None:
-            return parsed if parsed.tzinfo else in_new_york(parsed)
+            return _representable(parsed if parsed.tzinfo else in_new_york(parsed))
     return None
+
+
+def _representable(when: datetime) -> datetime | None:
+    """`when`, if its instant can also be written in UTC and in New York time; else None.
+
+    Year 1 or 9999 with an extreme offset ("0001-01-01T00:00+23:59") reads as a datetime, but
+    its instant lies outside the years 1-9999, so the index's UTC conversion (or any comparison
+    in New York time) would raise OverflowError far from the page. Such a string is treated as
+    no date at all, here where it is read, so the next date source of the page is used instead.
+    """
+    try:
+        when.astimezone(UTC)
+        when.astimezone(NEW_YORK)
+    except (OverflowError, ValueError):
+        return None
+    return when
 
 
 def has_time(value: str | None) -> bool:
@@ -114,7 +130,8 @@ def _from_rfc822(text: str) -> datetime | None:
         return None
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        # OverflowError: a year with more digits than a C integer holds.
         return None
 
 

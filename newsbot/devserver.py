@@ -11,7 +11,7 @@ the section front, the articles, the RSS feed, the news sitemap and robots.txt:
 
 Query strings never affect which file is served (tracking-parameter URLs still get the page) but
 are kept in the request log. Tests can script behaviour at runtime (redirects, transient
-failures, changed content, removed pages):
+failures, slow answers, changed content, removed pages):
 
     with SampleSiteServer() as server:
         server.fail("/section/world/americas", status=503, times=1)
@@ -119,6 +119,7 @@ class SampleSiteServer:
         self._failures: dict[str, _Failure] = {}
         self._overrides: dict[str, _Override] = {}
         self._removed: set[str] = set()
+        self._delays: dict[str, float] = {}
         self._log_path = Path(log_file) if log_file else None
         self._log_fh: IO[str] | None = None
         self._httpd: ThreadingHTTPServer | None = None
@@ -243,6 +244,11 @@ class SampleSiteServer:
             self._overrides[norm] = _Override(data, content_type or _guess_type(norm), status)
             self._removed.discard(norm)
 
+    def hang(self, path: str, seconds: float) -> None:
+        """Wait ``seconds`` before answering ``path`` (to make a client time out)."""
+        with self._lock:
+            self._delays[_normalise_path(path)] = seconds
+
     def remove(self, path: str) -> None:
         """Answer 404 for ``path`` from now on."""
         with self._lock:
@@ -255,6 +261,7 @@ class SampleSiteServer:
             self._failures.clear()
             self._overrides.clear()
             self._removed.clear()
+            self._delays.clear()
 
     # --- resolution ---------------------------------------------------------------------------
     def resolve(self, path: str) -> Path | None:
@@ -278,6 +285,10 @@ class SampleSiteServer:
     def _answer(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for a GET of ``raw_path``."""
         path = _normalise_path(raw_path)
+        with self._lock:
+            delay = self._delays.get(path, 0.0)
+        if delay:
+            time.sleep(delay)
         with self._lock:
             failure = self._failures.get(path)
             if failure is not None and failure.remaining > 0:
@@ -338,13 +349,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.site._record(
             RequestRecord(self.command, self.path, status, self.headers.get("User-Agent", ""))
         )
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if send_body:
-            self.wfile.write(body)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting (see `hang`)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Unsupported methods and malformed requests: answer plainly and keep them in the log.

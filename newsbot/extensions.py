@@ -1,4 +1,4 @@
-"""Crawl-level extensions for discovery: front snapshots and the zero-article alarm.
+"""Crawl-level extensions for discovery: front snapshots, the zero-article alarm, loss accounting.
 
 - `FrontSnapshots` appends what each section front showed (crawl time, rank, article URL, the
   headline and summary as shown) to `<feed dir>/<spider>-fronts.jsonl`, where the feed dir is the
@@ -6,27 +6,40 @@
   `NEWSBOT_FRONTS_PATH` names a file. One JSON object per line, one line per article per crawl.
 - `ZeroArticleAlarm` ends a crawl that found no article at all with reason `no_articles`, logs a
   loud ERROR summary and sets the stat `newsbot/crawl/zero_articles`.
+- `LossReport` accounts for every article a crawl found: stored, unchanged (not fetched again),
+  a duplicate (stored under another URL), or lost, counted by reason in `newsbot/lost/<reason>`
+  with a WARNING per article up to `NEWSBOT_LOST_WARNINGS`. It logs a summary at the end, and
+  ends a crawl that lost every article it found with reason `all_failed`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from scrapy import exceptions as scrapy_errors
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DropItem, IgnoreRequest, NotConfigured
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as net_errors
+from twisted.web import _newclient
 
 from newsbot.dates import utc_now_iso
 from newsbot.home import is_off
+from newsbot.middlewares import LostRedirect
+from newsbot.urls import canonical_article_url
 
 if TYPE_CHECKING:
-    from scrapy import Spider
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from scrapy.settings import BaseSettings
+    from twisted.python.failure import Failure
 
     from newsbot.parsers.front import FrontEntry
 
@@ -35,8 +48,18 @@ logger = logging.getLogger(__name__)
 # Sent by the section spider with `front_url` and `entries` (list of FrontEntry) per front page.
 front_seen = object()
 
+# Sent by the section spider for an article it found and will not store; kwargs: url (as
+# discovered), reason (a stat name part, e.g. http_404) and detail (a phrase that names the URL).
+article_lost = object()
+
 FOUND_STAT = "newsbot/discovery/articles_found"
+UNCHANGED_STAT = "newsbot/discovery/unchanged_skipped"
+FETCHED_STAT = "newsbot/articles/fetched"
 PARSED_STAT = "newsbot/articles/parsed"
+LOST_STAT = "newsbot/lost"
+# Request meta key on every article request and its redirects: the URL as discovered (tracking
+# stripped), which names the article however many redirects the request goes through.
+DISCOVERED_META = "newsbot_discovered"
 
 
 def feed_dir_from(settings: BaseSettings) -> Path | None:
@@ -166,3 +189,200 @@ class ZeroArticleAlarm:
                 if k.startswith("downloader/response_status_count/")
             },
         )
+
+
+# The finish reason of a crawl that found articles and stored none of them (nor had them stored
+# already); `scrapy crawl` exits with status 1 on it.
+ALL_FAILED = "all_failed"
+
+# Network failures by what a reader needs to know: Scrapy's own exceptions and Twisted's.
+_NETWORK_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    (
+        (scrapy_errors.DownloadTimeoutError, net_errors.TimeoutError, net_errors.TCPTimedOutError),
+        "timeout",
+    ),
+    ((scrapy_errors.CannotResolveHostError, net_errors.DNSLookupError), "dns"),
+    (
+        (scrapy_errors.DownloadConnectionRefusedError, net_errors.ConnectionRefusedError),
+        "connection_refused",
+    ),
+    (
+        (
+            scrapy_errors.DownloadFailedError,
+            scrapy_errors.ResponseDataLossError,
+            net_errors.ConnectError,
+            net_errors.ConnectionLost,
+            _newclient.ResponseFailed,
+            _newclient.ResponseNeverReceived,
+        ),
+        "connection_lost",
+    ),
+)
+
+
+def failure_reason(failure: Failure) -> tuple[str, str]:
+    """Why a request failed: a reason for `newsbot/lost/<reason>`, and a phrase after its URL."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        status = error.response.status
+        return f"http_{status}", f"answered HTTP {status}"
+    if isinstance(error, LostRedirect):
+        return error.reason, str(error)
+    if isinstance(error, IgnoreRequest):
+        message = str(error) or type(error).__name__
+        # RobotsTxtMiddleware says "Forbidden by robots.txt".
+        reason = "robots_txt" if "robots.txt" in message else "ignored"
+        return reason, f"was not fetched: {message}"
+    for types, reason in _NETWORK_REASONS:
+        if isinstance(error, types):
+            return reason, f"failed: {failure.getErrorMessage()}"
+    return f"error:{type(error).__name__}", f"failed: {failure.getErrorMessage()}"
+
+
+_STORED = "stored"
+_DUPLICATE = "duplicate"
+
+
+class LossReport:
+    """Account for every article the crawl found, and say plainly which were lost and why."""
+
+    def __init__(self, crawler: Crawler, max_warnings: int = 20) -> None:
+        self.crawler = crawler
+        self.max_warnings = max(0, max_warnings)
+        self._requested: set[str] = set()
+        # Canonical URL as discovered -> "stored", "duplicate" or the reason it was lost. The
+        # first outcome stands: an article has one.
+        self._outcomes: dict[str, str] = {}
+        self._warned = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LossReport:
+        ext = cls(crawler, crawler.settings.getint("NEWSBOT_LOST_WARNINGS", 20))
+        connect = crawler.signals.connect
+        connect(ext.request_scheduled, signal=signals.request_scheduled)
+        connect(ext.request_dropped, signal=signals.request_dropped)
+        connect(ext.item_scraped, signal=signals.item_scraped)
+        connect(ext.item_dropped, signal=signals.item_dropped)
+        connect(ext.item_error, signal=signals.item_error)
+        connect(ext.article_lost, signal=article_lost)
+        connect(ext.spider_idle, signal=signals.spider_idle)
+        connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    # -- what happened to each article ----------------------------------------------------------
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        key = _article_key(request)
+        if key is not None and "redirect_urls" not in request.meta:
+            self._requested.add(key)
+
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        # The scheduler's duplicate filter: that URL was fetched already, for another article's
+        # request that redirected there (or that this one redirected to).
+        key = _article_key(request)
+        if key is not None:
+            self._settle(key, _DUPLICATE)
+
+    def item_scraped(self, item: Any, response: Response | None, spider: Spider) -> None:
+        key = _article_key(response.request if response is not None else None)
+        if key is not None:
+            self._settle(key, _STORED)
+
+    def item_dropped(
+        self, item: Any, response: Response | None, exception: BaseException, spider: Spider
+    ) -> None:
+        # Imported here: the pipelines import the search package, which an extension that only
+        # counts should not load at start-up for every crawl command.
+        from newsbot.pipelines.dedupe import DuplicateArticle, NearDuplicate
+
+        key = _article_key(response.request if response is not None else None)
+        if key is None:
+            return
+        if isinstance(exception, (DuplicateArticle, NearDuplicate)):
+            self._settle(key, _DUPLICATE)
+        else:
+            name = type(exception).__name__ if isinstance(exception, DropItem) else "DropItem"
+            self._lose(key, f"dropped:{name}", f"{response.url} was dropped: {exception}")
+
+    def item_error(
+        self, item: Any, response: Response | None, spider: Spider, failure: Failure
+    ) -> None:
+        key = _article_key(response.request if response is not None else None)
+        if key is not None:
+            reason = f"item_error:{type(failure.value).__name__}"
+            self._lose(key, reason, f"{response.url} was not stored: {failure.getErrorMessage()}")
+
+    def article_lost(self, url: str, reason: str, detail: str, **kwargs: Any) -> None:
+        self._lose(canonical_article_url(url), reason, detail)
+
+    def _settle(self, key: str, outcome: str) -> bool:
+        if key in self._outcomes:
+            return False
+        self._outcomes[key] = outcome
+        return True
+
+    def _lose(self, key: str, reason: str, detail: str) -> None:
+        if not self._settle(key, reason):
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"{LOST_STAT}/{reason}")
+        # Count, then summarise: ten thousand failures must not bury the rest of the log.
+        if self._warned < self.max_warnings:
+            logger.warning("Lost article (%s): %s", reason, detail)
+        elif self._warned == self.max_warnings:
+            logger.warning(
+                "%d articles lost so far; further lost articles are only counted "
+                "(newsbot/lost/<reason> stats and the end-of-crawl summary)",
+                self._warned,
+            )
+        self._warned += 1
+
+    # -- the end of the crawl -------------------------------------------------------------------
+
+    def _counts(self) -> Counter[str]:
+        return Counter(self._outcomes.values())
+
+    def _lost_by_reason(self) -> Counter[str]:
+        return Counter(o for o in self._outcomes.values() if o not in (_STORED, _DUPLICATE))
+
+    def spider_idle(self, spider: Spider) -> None:
+        assert self.crawler.stats is not None
+        counts = self._counts()
+        kept = counts[_STORED] + counts[_DUPLICATE]
+        unchanged = self.crawler.stats.get_value(UNCHANGED_STAT, 0) or 0
+        if self._lost_by_reason() and not kept and not unchanged:
+            raise CloseSpider(ALL_FAILED)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        for key in sorted(self._requested - set(self._outcomes)):
+            if reason == "finished":
+                # Should not happen: some path lost an article without a word. Say so.
+                self._lose(key, "unaccounted", f"{key} was requested and never heard of again")
+            else:
+                self._lose(key, "not_fetched", f"{key} was not fetched: the crawl ended ({reason})")
+        stats = self.crawler.stats
+        assert stats is not None
+        counts = self._counts()
+        lost = self._lost_by_reason()
+        stats.set_value("newsbot/articles/stored", counts[_STORED])
+        stats.set_value("newsbot/articles/duplicate", counts[_DUPLICATE])
+        stats.set_value("newsbot/articles/lost", lost.total())
+        level = logging.WARNING if lost else logging.INFO
+        logger.log(
+            level,
+            "Articles: %d found, %d fetched, %d stored, %d unchanged, %d duplicates, %d lost",
+            stats.get_value(FOUND_STAT, 0),
+            stats.get_value(FETCHED_STAT, 0),
+            counts[_STORED],
+            stats.get_value(UNCHANGED_STAT, 0),
+            counts[_DUPLICATE],
+            lost.total(),
+        )
+        if lost:
+            by_reason = ", ".join(f"{name} {count}" for name, count in lost.most_common())
+            logger.warning("Lost by reason: %s", by_reason)
+
+
+def _article_key(request: Request | None) -> str | None:
+    discovered = request.meta.get(DISCOVERED_META) if request is not None else None
+    return canonical_article_url(discovered) if discovered else None

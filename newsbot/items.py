@@ -35,6 +35,7 @@ ARTICLE_FIELDS: dict[str, tuple[bool, str]] = {
     "translations": (False, "language tag -> URL of the same article in that language"),
     "is_free": (False, "true/false when the page states whether it is outside the paywall"),
     "crawled_at": (False, "when the page was fetched, UTC ISO 8601 (Z); null from `extract`"),
+    "parser_version": (False, "the parser that made the item: newsbot version+code digest"),
     # Added by pipelines, never by parsers.
     "content_hash": (False, "sha256 hex of the normalised body (clean pipeline)"),
     "alternates": (False, "other URLs that carried the same content (dedupe pipeline)"),
@@ -43,6 +44,11 @@ ARTICLE_FIELDS: dict[str, tuple[bool, str]] = {
 
 
 def _empty(name: str) -> Any:
+    if name == "parser_version":
+        # Imported here: the parsers import this module, so it cannot import them at load time.
+        from newsbot.parsers.version import PARSER_VERSION
+
+        return PARSER_VERSION
     if name in {"authors", "captions", "tags", "alternates"}:
         return []
     if name == "translations":

@@ -1,4 +1,5 @@
-"""Downloader middleware that serves the site from a mirror origin (`NEWSBOT_SITE`).
+"""Downloader middlewares: serve the site from a mirror origin (`NEWSBOT_SITE`), and fail
+redirects that cannot lead to the page with a reason (`RedirectGuardMiddleware`, at the end).
 
 Spiders, items, robots.txt rules, redirects and retries all work with the site's own URLs
 (`https://www.nytimes.com/...`, `https://rss.nytimes.com/...`). Only the wire goes elsewhere:
@@ -23,7 +24,8 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from w3lib.url import safe_url_string
 
 from newsbot.urls import SITE_DOMAIN, is_site_host
 
@@ -118,3 +120,58 @@ class SiteMirrorMiddleware:
         # Retry's copy of the request must carry the site URL, not the mirror one.
         self._restore(request)
         return None
+
+
+class LostRedirect(IgnoreRequest):
+    """A redirect that cannot lead to the article: `reason` is redirect_loop, redirect_offsite
+    or too_many_redirects."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class RedirectGuardMiddleware:
+    """Fail a request, with a reason, when its redirect cannot lead to the page.
+
+    Scrapy drops such requests without a word: a redirect to itself or back along its chain is
+    filtered as a duplicate request, and one to another host as an off-site request, so neither
+    errback nor log would say that an article was lost. Raising `LostRedirect` (an
+    IgnoreRequest) instead calls the request's errback. It sits between the mirror (950), which
+    has put the site's URLs back on the response, and RedirectMiddleware (600).
+    """
+
+    def __init__(self, max_redirects: int = 20, domain: str = SITE_DOMAIN) -> None:
+        self.max_redirects = max_redirects
+        self.domain = domain
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("REDIRECT_ENABLED", True):
+            raise NotConfigured("REDIRECT_ENABLED is off")
+        return cls(settings.getint("REDIRECT_MAX_TIMES", 20))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if (
+            response.status not in _REDIRECT_STATUSES
+            or not location
+            or request.meta.get("dont_redirect")
+        ):
+            return response
+        target = urljoin(request.url, safe_url_string(location.decode("latin-1"))).split("#")[0]
+        if target == request.url:
+            raise LostRedirect("redirect_loop", f"redirects to itself ({response.status})")
+        if target in request.meta.get("redirect_urls", []):
+            raise LostRedirect("redirect_loop", f"redirects back to {target}, which led here")
+        if not is_site_host(urlsplit(target).hostname, self.domain):
+            raise LostRedirect("redirect_offsite", f"redirects off the site, to {target}")
+        if request.meta.get("redirect_times", 0) >= self.max_redirects:
+            raise LostRedirect(
+                "too_many_redirects", f"redirects more than {self.max_redirects} times"
+            )
+        return response

@@ -39,21 +39,36 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 30
+# Largest body accepted, counted after Content-Encoding is undone (Scrapy's HttpCompression
+# stops inflating at this size), so a gzip bomb costs at most this much memory. The largest
+# real NYT page seen is 1.6 MB (a 2021 homepage); 16 MiB leaves room for any live blog. The
+# news sitemap request carries NEWSBOT_SITEMAP_MAX_BYTES as its own limit instead.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+# A body past this size is logged as a WARNING: news pages and feeds are 2-3 times smaller.
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
 
 # --- Discovery and navigation (spiders, mirroring, incremental state) ------------------------
 # After every built-in downloader middleware, so robots.txt, redirects, retries and compression
 # all work with the site's own URLs (see newsbot/middlewares.py).
-DOWNLOADER_MIDDLEWARES = {"newsbot.middlewares.SiteMirrorMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "newsbot.middlewares.SiteMirrorMiddleware": 950,
+    # Between the mirror (site URLs back) and HttpCompression (590): raw bytes, site URLs.
+    "newsbot.warc.capture.WarcCaptureMiddleware": 920,
+    # Between the mirror and RedirectMiddleware (600): it sees site URLs.
+    "newsbot.middlewares.RedirectGuardMiddleware": 700,
+}
 EXTENSIONS = {
     "newsbot.extensions.FrontSnapshots": 500,
     "newsbot.extensions.ZeroArticleAlarm": 510,
+    "newsbot.extensions.LossReport": 520,
 }
 # Which sources a section crawl reads to find articles.
 NEWSBOT_DISCOVER_FRONT = True
 NEWSBOT_DISCOVER_RSS = True
 NEWSBOT_DISCOVER_SITEMAP = True
-# Largest unpacked news sitemap accepted (gzip bomb guard), in bytes.
+# Largest unpacked news sitemap accepted (gzip bomb guard), in bytes, whether it comes as a .gz
+# file or with Content-Encoding: gzip.
 NEWSBOT_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 # Incremental state (SQLite); empty means <NEWSBOT_INDEX_DIR>/crawlstate.sqlite, "off" disables.
 NEWSBOT_STATE_PATH = os.environ.get("NEWSBOT_STATE_PATH", "")
@@ -62,6 +77,19 @@ NEWSBOT_FRONTS_ENABLED = True
 NEWSBOT_FRONTS_PATH = os.environ.get("NEWSBOT_FRONTS_PATH", "")
 # End a crawl that found no article with reason no_articles and a loud ERROR.
 NEWSBOT_ZERO_ALARM = True
+# A WARNING for each article found and not stored, up to this many; the rest are only counted.
+NEWSBOT_LOST_WARNINGS = 20
+
+# --- WARC capture (see docs/warc.md) ----------------------------------------------------------
+# Write every fetched response, with its request, to WARC 1.1 files (`newsbot reextract` and
+# `newsbot ingest` read them back).
+NEWSBOT_WARC_ENABLED = True
+# Where the files go; empty means warc/ beside NEWSBOT_INDEX_DIR (warc/ in the project).
+NEWSBOT_WARC_DIR = os.environ.get("NEWSBOT_WARC_DIR", "")
+# Start a new file once the current one reaches this size, in bytes (the usual 1 GB).
+NEWSBOT_WARC_MAX_BYTES = 1_000_000_000
+# Responses waiting for the writer thread; when full the crawl waits instead of losing one.
+NEWSBOT_WARC_QUEUE_SIZE = 64
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

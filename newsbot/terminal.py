@@ -39,10 +39,18 @@ def json_line(value: Any) -> str:
     return escape_for_json(json.dumps(value, ensure_ascii=False))
 
 
-def wants_color(stream: TextIO) -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+COLOR_MODES = ("auto", "always", "never")
+
+
+def wants_color(stream: TextIO, mode: str = "auto") -> bool:
+    """`--color always|never` decides; `auto` means colour only on a terminal, never when
+    NO_COLOR is set (https://no-color.org), and always when FORCE_COLOR is."""
+    if mode != "auto":
+        return mode == "always"
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return stream.isatty()
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newsbot.dates import NEW_YORK, has_time, isoformat, parse_datetime
+from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
+from newsbot.search.schema import utc_naive
 
 
 @pytest.mark.parametrize(
@@ -69,3 +70,33 @@ def test_isoformat_keeps_an_offset_and_drops_microseconds() -> None:
 )
 def test_has_time(raw: str, timed: bool) -> None:
     assert has_time(raw) is timed
+
+
+def test_an_rfc822_date_with_a_twenty_digit_year_is_no_date() -> None:
+    # email.utils raised OverflowError here, and the page or feed around it was lost.
+    assert parse_datetime("Mon, 01 Jan 12345678901234567890 00:00:00 GMT") is None
+    assert iso_or_none("Mon, 01 Jan 12345678901234567890 00:00:00 GMT") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0001-01-01T00:00:00+23:59",
+        "0001-01-01T03:00:00+05:00",
+        "9999-12-31T23:59:59-23:59",
+        "9999-12-31T22:00:00",  # New York time: 03:00 UTC on 1 January 10000
+        "Sun, 31 Dec 9999 23:59:59 -2359",
+    ],
+)
+def test_dates_whose_instant_leaves_the_calendar_are_no_dates(raw: str) -> None:
+    # Each reads as a datetime, but its UTC instant is outside years 1-9999: the index's
+    # conversion raised OverflowError and lost the article.
+    assert parse_datetime(raw) is None
+    assert iso_or_none(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["0001-01-02T00:00:00Z", "9999-12-31T12:00:00-05:00"])
+def test_extreme_years_that_fit_are_kept(raw: str) -> None:
+    iso = iso_or_none(raw)
+    assert iso is not None
+    assert utc_naive(iso) is not None

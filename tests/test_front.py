@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from newsbot.parsers.front import parse_front
 
@@ -113,3 +116,73 @@ def test_embedded_collection_cards_fill_in_headlines() -> None:
         "An argument in three cups.",
         "jsonld",
     )
+
+
+def _front(json_ld: object, cards: str = "") -> str:
+    block = json.dumps(json_ld) if not isinstance(json_ld, str) else json_ld
+    return (
+        f'<html><head><script type="application/ld+json">{block}</script></head>'
+        f"<body><main>{cards}</main></body></html>"
+    )
+
+
+def _item_list(*entries: object) -> dict:
+    return {
+        "@type": "CollectionPage",
+        "mainEntity": {"@type": "ItemList", "itemListElement": list(entries)},
+    }
+
+
+def _paths(page: str) -> list[str]:
+    return [e.url.removeprefix(SITE) for e in parse_front(page, FRONT_URL)]
+
+
+A = "/2026/02/01/world/americas/a.html"
+B = "/2026/02/01/world/americas/b.html"
+CARD_B = f'<article><h2><a href="{B}">B</a></h2></article>'
+
+
+@pytest.mark.parametrize("bad", ["a string", 7, 2.5, True, None, [], {"item": "a string"}])
+def test_a_bad_item_list_entry_costs_only_that_entry(bad: object) -> None:
+    # A string or a number in itemListElement raised AttributeError/TypeError and lost the
+    # whole front, with every article found only there.
+    page = _front(_item_list(bad, {"url": SITE + A, "position": 1}), CARD_B)
+    assert _paths(page) == [A, B]
+
+
+@pytest.mark.parametrize("elements", [7, "a string", {"url": SITE + A}, None])
+def test_an_item_list_that_is_not_a_list_costs_only_the_list(elements: object) -> None:
+    page = _front({"@type": "CollectionPage", "mainEntity": {"@type": "ItemList",
+                   "itemListElement": elements}}, CARD_B)  # fmt: skip
+    assert _paths(page) == [B]
+
+
+def test_an_item_list_typed_by_a_list() -> None:
+    page = _front({"mainEntity": {"@type": ["ItemList", {"x": 1}], "itemListElement": [
+        {"item": {"url": SITE + A}}]}})  # fmt: skip
+    assert _paths(page) == [A]
+
+
+def test_json_ld_nested_100k_deep_costs_only_that_block() -> None:
+    assert _paths(_front("[" * 100_000 + "]" * 100_000, CARD_B)) == [B]
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "http://[::1/2026/02/01/world/americas/x.html",
+        "https://[www.nytimes.com]/2026/02/01/world/americas/x.html",
+        "https://www.nytimes.com:99999/2026/02/01/world/americas/x.html",
+    ],
+)
+def test_a_bad_host_in_a_link_costs_only_that_link(href: str) -> None:
+    cards = f'<article><h2><a href="{href}">X</a></h2></article>{CARD_B}'
+    page = _front(_item_list({"url": href}, {"url": SITE + A}), cards)
+    assert _paths(page) == [A, B]
+    assert _paths(page.replace("<head>", f'<head><base href="{href}">')) == [A, B]
+
+
+def test_a_control_byte_in_an_attribute_name_costs_nothing() -> None:
+    # lxml refuses to read such a name back; copying a link's attributes raised ValueError.
+    card = f'<article><h2><a x\x01y="1" href="{B}">B</a></h2></article>'
+    assert _paths(_front(_item_list(), card)) == [B]

@@ -10,6 +10,9 @@ import pytest
 
 from newsbot.items import ARTICLE_FIELDS
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
+from newsbot.parsers.fields import body as body_field
+from newsbot.parsers.fields import captions as caption_field
+from newsbot.urls import canonical_article_url, is_article_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 PAGES = sorted(path.stem for path in FIXTURES.glob("*.html"))
@@ -25,10 +28,23 @@ def extract(name: str) -> dict:
 
 
 def test_every_era_has_a_fixture() -> None:
-    assert {"legacy", "vi2018", "react", "testid", "interactive", "live"} <= set(PAGES)
+    assert {
+        "legacy",
+        "vi2018",
+        "react",
+        "testid",
+        "interactive",
+        "live",
+        "mobile",
+        "pre2012",
+        "blog2011",
+        "blog2015",
+        "projects",
+    } <= set(PAGES)
 
 
-@pytest.mark.parametrize("field", list(ARTICLE_FIELDS))
+# parser_version changes with every edit of the parser code, so no fixture can hold it.
+@pytest.mark.parametrize("field", [name for name in ARTICLE_FIELDS if name != "parser_version"])
 @pytest.mark.parametrize("name", PAGES)
 def test_field_matches_expected(name: str, field: str) -> None:
     assert extract(name)[field] == expected(name)[field]
@@ -320,8 +336,8 @@ def test_lists_and_quoted_blocks_in_body_columns_are_paragraphs() -> None:
     assert "More on lighthouses" not in body
 
 
-def test_agency_byline_names_the_agency_as_written() -> None:
-    # truth-format: authors are "the names in the visible byline"; an agency is what it shows.
+def test_agency_byline_is_kept_but_names_no_person() -> None:
+    # The contract: `authors` are people's names; the byline keeps what the page shows.
     page = (FIXTURES / "legacy.html").read_text(encoding="utf-8")
     old_byline = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
     page = page.replace(
@@ -331,10 +347,7 @@ def test_agency_byline_names_the_agency_as_written() -> None:
     )
     page = re.sub(r'<meta name="(author|byl)"[^>]*>', "", page)
     item = parse_article(page)
-    assert (item["byline"], item["authors"]) == (
-        "By THE ASSOCIATED PRESS",
-        ["The Associated Press"],
-    )
+    assert (item["byline"], item["authors"]) == ("By THE ASSOCIATED PRESS", [])
 
 
 @pytest.mark.parametrize("name", ["react", "testid"])
@@ -522,3 +535,231 @@ def test_page_fetched_from_an_article_url_is_read_even_without_any_sign() -> Non
     assert item["url"] == url
     assert item["headline"] == "Where the Lagoon Went"
     assert item["published"] is not None and item["published"].startswith("2023-04-02")
+
+
+# --- classes of misses found on pages the parser was not tuned on ---------------------------
+
+
+def _testid_with(old: str, new: str) -> dict:
+    page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
+    assert old in page
+    return dict(parse_article(page.replace(old, new, 1)))
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        # balance-text line breaks
+        "Orchard Growers Turn<br>to Owls to Fight Voles",
+        # a second, hidden copy for another layout
+        "Orchard Growers Turn to Owls to Fight Voles"
+        '<span style="display: none">Orchard Growers Turn to Owls to Fight Voles</span>',
+        # the same words twice (a visible and a screen-reader copy)
+        "<span>Orchard Growers Turn to Owls to Fight Voles</span>"
+        "<span>Orchard Growers Turn to Owls to Fight Voles</span>",
+    ],
+)
+def test_visible_headline_reads_as_shown(heading: str) -> None:
+    page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
+    old = re.search(r'(<h1[^>]*data-testid="headline"[^>]*>)(.*?)</h1>', page, re.DOTALL)
+    item = parse_article(page.replace(old.group(), old.group(1) + heading + "</h1>"))
+    assert item["headline"] == "Orchard Growers Turn to Owls to Fight Voles"
+
+
+def test_blog_masthead_is_not_the_headline() -> None:
+    page = (FIXTURES / "blog2011.html").read_text(encoding="utf-8")
+    # Without the era's entry-title hook the page's first h1 is the blog's name.
+    page = page.replace('class="entry-title"', 'class="post-heading"')
+    assert parse_article(page)["headline"] == "A Quiet Bid for a Noisy Brewer"
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ("Photographs and Text by Ines Walcott", ["Ines Walcott"]),
+        (
+            "By Ines Walcott and Per Lund; Video by Ada Brisk",
+            ["Ines Walcott", "Per Lund", "Ada Brisk"],
+        ),
+        ("By Reuters", []),
+        ("By Ines Walcott and The Associated Press", ["Ines Walcott"]),
+        ("By ‘The Morning Ledger’", []),
+        ("By The Harbor Hour Podcast", []),
+        ("By Ann Show", ["Ann Show"]),
+    ],
+)
+def test_byline_credits_name_people_only(byline: str, authors: list[str]) -> None:
+    page = stripped((FIXTURES / "legacy.html").read_text(encoding="utf-8"))
+    old = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
+    item = parse_article(
+        page.replace(old, f'<p class="byline-dateline"><span class="byline">{byline}</span></p>')
+    )
+    assert (item["byline"], item["authors"]) == (byline, authors)
+
+
+def test_bare_by_is_no_byline() -> None:
+    page = stripped((FIXTURES / "legacy.html").read_text(encoding="utf-8"))
+    old = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
+    item = parse_article(
+        page.replace(old, '<p class="byline-dateline"><span class="byline">By </span></p>')
+    )
+    assert (item["byline"], item["authors"]) == (None, [])
+
+
+def test_byline_split_over_elements_takes_the_stated_byline() -> None:
+    page = (FIXTURES / "legacy.html").read_text(encoding="utf-8")
+    old = re.search(r'<p class="byline-dateline">.*?</p>', page).group()
+    page = page.replace(
+        old, '<p class="byline-dateline"><span class="byline">By ODESSA VARNUM</span></p>'
+    )
+    assert parse_article(page)["authors"] == ["Odessa Varnum", "Tobias McQuill"]
+
+
+def test_italic_cross_promotion_above_the_story_is_not_body() -> None:
+    first = '<p class="css-at9mc1 evys1bk0">'
+    promo = (
+        '<p class="css-at9mc1 evys1bk0"><em>Follow our <a href="/live/x">live coverage</a>'
+        " of the harvest.</em></p>"
+    )
+    item = _testid_with(first, promo + first)
+    assert item["body"] == expected("testid")["body"]
+
+
+def test_paragraphs_after_an_unclosed_embed_are_kept() -> None:
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8")
+    body = expected("react")["body"].split("\n\n")
+    # An embed that never closes its <div> swallows the paragraphs after it.
+    first = page.index('<p class="css-exrw3m evys1bk0">')
+    page = page[:first] + '<div class="embed"><div class="embed-frame">' + page[first:]
+    got = parse_article(page)["body"].split("\n\n")
+    assert got[-3:] == body[-3:]
+
+
+def test_related_thumbnails_are_not_captions() -> None:
+    thumb = (
+        '<a href="/2022/05/01/us/other-story.html"><figure class="css-y3qb10"><img alt=""'
+        ' src="https://static01.nyt.com/t.jpg"><figcaption><section>Ivo Kern for The New York'
+        " Times</section></figcaption></figure></a>"
+    )
+    item = _testid_with('<p id="article-summary"', thumb + '<p id="article-summary"')
+    assert item["captions"] == expected("testid")["captions"]
+
+
+def test_caption_controls_are_not_caption_text() -> None:
+    caption = "A barn owl box on a post at the Willet Creek orchard in Yakima County, Wash."
+    item = _testid_with(caption, caption + "<button>View Location</button>")
+    assert item["captions"][0]["text"] == caption
+
+
+def test_mirror_host_canonical_names_the_www_article() -> None:
+    assert (
+        canonical_article_url(
+            "http://www10.nytimes.com/2011/01/11/world/asia/x.html?pagewanted=all"
+        )
+        == "https://www.nytimes.com/2011/01/11/world/asia/x.html"
+    )
+    assert expected("pre2012")["url"].startswith("https://www.nytimes.com/")
+
+
+@pytest.mark.parametrize(
+    ("url", "article"),
+    [
+        ("https://dealbook.nytimes.com/2011/04/11/a-post-slug/", True),
+        ("http://wordplay.blogs.nytimes.com/2013/02/01/puzzle/", True),
+        ("https://wordplay.blogs.nytimes.com/2013/02/01/", False),
+        ("https://dealbook.nytimes.com/category/deals/", False),
+        ("https://www.nytimes.com/2011/04/11/a-post-slug/", False),
+        ("https://blogs.example.com/2011/04/11/a-post-slug/", False),
+    ],
+)
+def test_blog_post_urls_are_articles(url: str, article: bool) -> None:
+    assert is_article_url(url) is article
+
+
+@pytest.mark.parametrize(
+    "canonical",
+    [
+        "https://127.0.0.1:8080/2019/10/03/business/economy/lighthouse-keepers.html",
+        "https://www.example.com/2019/10/03/business/economy/lighthouse-keepers.html",
+        "https://www.nytimes.com/section/business/economy",
+    ],
+)
+def test_untrusted_canonical_gives_way_to_the_fetch_url(canonical: str) -> None:
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8")
+    page = re.sub(r'(rel="canonical" href=")[^"]*', rf"\g<1>{canonical}", page)
+    page = re.sub(r'(property="og:url" content=")[^"]*', rf"\g<1>{canonical}", page)
+    page = page.replace('"url":', '"nourl":')
+    fetched = "https://www.nytimes.com/2019/10/03/business/economy/other-page.html"
+    assert parse_article(page, fetched)["url"] == fetched
+
+
+def test_page_of_a_hundred_thousand_figures_parses_and_caps_its_captions() -> None:
+    # `_captions` used to test `following::` per figure: quadratic, minutes at this size.
+    figures = (
+        '<figure><img src="https://static01.nyt.com/f.jpg"><figcaption>Dot.</figcaption></figure>'
+    )
+    section = (
+        '<section class="meteredContent css-1r7ky0e" name="articleBody" itemprop="articleBody">'
+    )
+    item = _testid_with(section, section + figures * 100_000)
+    assert len(item["captions"]) == caption_field.MAX_FIGURES
+    assert item["body"] == expected("testid")["body"]
+
+
+def test_page_of_short_paragraphs_only_is_not_an_article() -> None:
+    # Work stops after the probe: no article-sized paragraph among the first blocks.
+    blocks = '<p class="css-at9mc1 evys1bk0">Word.</p>' * (body_field.PROBE_BLOCKS + 10)
+    page = (FIXTURES / "testid.html").read_text(encoding="utf-8")
+    start = page.index('<div class="css-53u6y8">') + len('<div class="css-53u6y8">')
+    with pytest.raises(NotAnArticle):
+        parse_article(page[:start] + blocks + page[start:])
+
+
+def test_blog_post_without_metas_takes_its_section_from_the_blog_host() -> None:
+    page = stripped((FIXTURES / "blog2011.html").read_text(encoding="utf-8"))
+    page = page.replace(
+        "<body>",
+        '<body><link rel="canonical" href="http://dealbook.nytimes.com/2012/03/05/a-quiet-bid-for-a-noisy-brewer/">',
+    )
+    item = parse_article(page)
+    assert (item["section"], item["subsection"]) == ("Business", "DealBook")
+    assert item["published"] == "2012-03-05T16:05:00-05:00"
+
+
+def test_prose_starting_with_by_is_no_signature() -> None:
+    page = (FIXTURES / "projects.html").read_text(encoding="utf-8")
+    page = page.replace(
+        "By Noor Halvorsen, Emeric Tash and Ottilie van Damme.",
+        "By the end of the decade, the desk had moved twice.",
+    )
+    assert parse_article(page)["authors"] == []
+
+
+def test_credit_in_unknown_markup_is_split_at_its_label() -> None:
+    figure = (
+        '<figure class="css-f1"><img src="https://static01.nyt.com/r.jpg"><figcaption>'
+        "<span>Rafts tied up at the landing.</span><span>Credit...Ana Roe</span>"
+        "</figcaption></figure>"
+    )
+    item = _testid_with('<p id="article-summary"', figure + '<p id="article-summary"')
+    assert (item["captions"][0]["text"], item["captions"][0]["credit"]) == (
+        "Rafts tied up at the landing.",
+        "Ana Roe",
+    )
+
+
+def test_front_lists_blog_posts_it_links_to() -> None:
+    from newsbot.parsers.front import parse_front
+
+    front = """<html><body><main><section id="stream-panel"><ol>
+    <li><article><a href="https://dealbook.nytimes.com/2012/03/05/a-quiet-bid/?src=dlbksb">
+    <h2>A Quiet Bid</h2></a></article></li>
+    <li><article><a href="http://wordplay.blogs.nytimes.com/2013/02/01/puzzle/">
+    <h2>Puzzle</h2></a></article></li>
+    <li><article><a href="https://dealbook.nytimes.com/category/deals/"><h2>Deals</h2></a>
+    </article></li></ol></section></main></body></html>"""
+    urls = [entry.url for entry in parse_front(front, "https://www.nytimes.com/section/business")]
+    assert urls == [
+        "https://dealbook.nytimes.com/2012/03/05/a-quiet-bid/",
+        "https://wordplay.blogs.nytimes.com/2013/02/01/puzzle/",
+    ]

@@ -148,13 +148,13 @@ def test_human_output_is_plain_when_piped(capsys, index_dir):
 
 
 def test_color_on_a_terminal_highlights_matches(capsys, index_dir, monkeypatch):
-    monkeypatch.setattr(search_command, "wants_color", lambda stream: True)
+    monkeypatch.setattr(search_command, "wants_color", lambda stream, mode: True)
     _, out, _ = cli(capsys, "search", "wall", "--index", str(index_dir))
     assert "\x1b[1;33mwall\x1b[0m" in out
 
 
 def test_no_escape_sequences_from_crawled_text(capsys, index_dir, monkeypatch):
-    monkeypatch.setattr(search_command, "wants_color", lambda stream: True)
+    monkeypatch.setattr(search_command, "wants_color", lambda stream, mode: True)
     _, out, _ = cli(capsys, "search", "hostile", "--index", str(index_dir), "--facets")
     assert "Hostile" in out
     ours = re.sub(r"\x1b\[(?:1;33|1|2|0)m", "", out)

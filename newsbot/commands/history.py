@@ -8,7 +8,7 @@ from typing import Any
 
 from newsbot.cli import add_index_argument, resolve_index
 from newsbot.errors import NewsbotError
-from newsbot.search.history import diff, find, timeline
+from newsbot.search.history import History, changed_fields, diff, find, timeline
 from newsbot.search.searcher import open_searcher
 from newsbot.terminal import clean, json_line
 from newsbot.urls import canonical_article_url, strip_tracking
@@ -44,6 +44,8 @@ def _versions(url: str, index_dir: Path) -> tuple[dict[str, Any], list[dict[str,
         version["version"] = number
         version["changes"] = diff(before, version["item"]) if before else {}
         before = version["item"]
+    for version in versions:
+        version["parser_changes"] = _parser_changes(history, version, versions)
     summary = {
         "url": item["url"],
         "alternates": item.get("alternates") or [],
@@ -52,6 +54,26 @@ def _versions(url: str, index_dir: Path) -> tuple[dict[str, Any], list[dict[str,
         "revisions": history.revisions,
     }
     return summary, versions
+
+
+def _parser_changes(
+    history: History, version: dict[str, Any], versions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The re-extractions of one version, each with what the new parser changed."""
+    entries = [c for c in history.parser_changes if c.get("version_since") == version["crawled_at"]]
+    changes = []
+    for number, entry in enumerate(entries):
+        after = entries[number + 1]["item"] if number + 1 < len(entries) else version["item"]
+        changes.append(
+            {
+                "at": entry["at"],
+                "parser_version": entry.get("parser_version"),
+                "previous_parser_version": entry.get("previous_parser_version"),
+                "fields": changed_fields(entry["item"], after),
+                "changes": diff(entry["item"], after),
+            }
+        )
+    return changes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,8 +98,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {clean(item.get('headline'))}")
         if item.get("byline"):
             print(f"  {clean(item['byline'])}")
-        for part, lines in version["changes"].items():
-            print(f"  {part} changed:")
-            for line in lines:
-                print(f"    {clean(line)}")
+        _print_changes(version["changes"], "  ")
+        for change in version["parser_changes"]:
+            was = clean(change["previous_parser_version"])
+            print(
+                f"  re-extracted {clean(change['at'])} by parser {clean(change['parser_version'])}"
+                f" (was {was}): a parser change, not a revision"
+            )
+            print(f"    fields: {clean(', '.join(change['fields']))}")
+            _print_changes(change["changes"], "    ")
     return 0
+
+
+def _print_changes(changes: dict[str, list[str]], indent: str) -> None:
+    for part, lines in changes.items():
+        print(f"{indent}{part} changed:")
+        for line in lines:
+            print(f"{indent}  {clean(line)}")

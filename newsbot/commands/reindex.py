@@ -29,6 +29,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="indexing processes (default: 2 if there are 2 cores; ~1.7x faster than 1)",
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=_default_lock_timeout(),
+        metavar="SECONDS",
+        help="how long to wait for a crawl that is writing the index, then give up with exit "
+        "status 1 (default: $NEWSBOT_INDEX_LOCK_TIMEOUT, else 30)",
+    )
+
+
+def _default_lock_timeout() -> float:
+    try:
+        return float(os.environ.get("NEWSBOT_INDEX_LOCK_TIMEOUT") or 30.0)
+    except ValueError:
+        return 30.0
+
+
+def _say(message: str) -> None:
+    print(f"newsbot reindex: {clean(message)}", file=sys.stderr)
 
 
 def _report_bad(bad: BadLine) -> None:
@@ -46,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         args.feeds,
         index_dir,
         procs=max(1, min(args.procs, os.cpu_count() or 1)),
+        lock_timeout=max(0.0, args.lock_timeout),
+        on_wait=_say,
         on_bad=_report_bad,
         progress=progress,
     )

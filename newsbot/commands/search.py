@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from collections.abc import Iterable
+from contextlib import redirect_stdout
 from typing import Any
 
 from newsbot.cli import add_index_argument, resolve_index
+from newsbot.formats import FORMATS, write_rows
+from newsbot.pager import page
 from newsbot.search.query import Filters, parse_day
 from newsbot.search.searcher import SORTS, SearchHit, SearchResult, open_searcher, search
-from newsbot.terminal import Style, clean, json_line, wants_color
+from newsbot.terminal import COLOR_MODES, Style, clean, json_line, wants_color
 
 NAME = "search"
 HELP = 'search the archive: words, "phrases", AND/OR/NOT and fields like byline:semple'
@@ -99,7 +104,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--facets", action="store_true", help="also count matches by section, author and month"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON Lines, one hit per line")
+    add_output_arguments(parser)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """--format, --json and --color, shared with `newsbot export`."""
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="jsonl: JSON Lines; csv or tsv: a table, lists joined by '; '",
+    )
+    parser.add_argument("--json", action="store_true", help="the same as --format jsonl")
+    parser.add_argument(
+        "--color",
+        choices=COLOR_MODES,
+        default="auto",
+        help="colour: auto (on a terminal, unless NO_COLOR), always or never",
+    )
 
 
 def _print_hit(number: int, hit: SearchHit, style: Style) -> None:
@@ -164,7 +186,13 @@ def run(args: argparse.Namespace) -> int:
             page=args.page,
             facets=args.facets,
         )
-    if args.json:
+    fmt = "jsonl" if args.json else args.format
+    if fmt in ("csv", "tsv"):
+        records = [{"rank": rank, **hit.as_json()} for rank, hit in _ranked(args, result)]
+        write_rows(sys.stdout, records, HIT_COLUMNS, fmt)
+        if result.suggestion:
+            print(f"Did you mean: {clean(result.suggestion)}?", file=sys.stderr)
+    elif fmt == "jsonl":
         for hit in result.hits:
             print(json_line(hit.as_json()))
         if result.facets:
@@ -174,5 +202,19 @@ def run(args: argparse.Namespace) -> int:
         if result.unfiltered_total:
             print(f'No articles match "{clean(text)}"{_why_nothing(result)}.', file=sys.stderr)
     else:
-        _print_human(text, result, (args.page - 1) * args.limit, Style(wants_color(sys.stdout)))
+        # Long result lists go through a pager on a terminal, as git's do.
+        style = Style(wants_color(sys.stdout, args.color))
+        shown = io.StringIO()
+        with redirect_stdout(shown):
+            _print_human(text, result, (args.page - 1) * args.limit, style)
+        page(shown.getvalue())
     return 0
+
+
+# The columns of `--format csv`/`tsv`, in the order a spreadsheet shows them.
+HIT_COLUMNS = ("rank", "url", "headline", "published", "authors", "section", "score",
+               "matched_fields", "snippet")  # fmt: skip
+
+
+def _ranked(args: argparse.Namespace, result: SearchResult) -> Iterable[tuple[int, SearchHit]]:
+    return enumerate(result.hits, start=(args.page - 1) * args.limit + 1)

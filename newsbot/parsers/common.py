@@ -51,7 +51,9 @@ def decode_legacy(page: bytes) -> str:
     encoding = declared.group(1).decode("ascii") if declared else "cp1252"
     try:
         return page.decode(encoding, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
+        # LookupError: no such codec, or not a text one (`zlib`); UnicodeError: a codec that
+        # fails whatever the bytes (`undefined`) or cannot replace what it cannot read (`idna`).
         return page.decode("cp1252", errors="replace")
 
 
@@ -63,7 +65,10 @@ _THREAD_PARSERS = threading.local()
 
 def _parser(utf8_bytes: bool) -> etree.HTMLParser:
     if not hasattr(_THREAD_PARSERS, "utf8"):
-        options = {"remove_comments": True, "remove_pis": True}
+        # huge_tree: without it libxml2 stops reading at 256 levels of nesting, so one deep
+        # widget before the story lost the whole article; with it the limit is 2048. (Bodies
+        # are bounded by DOWNLOAD_MAXSIZE, so its other limits are not needed against size.)
+        options = {"remove_comments": True, "remove_pis": True, "huge_tree": True}
         _THREAD_PARSERS.utf8 = etree.HTMLParser(encoding="utf-8", **options)
         _THREAD_PARSERS.text = etree.HTMLParser(**options)
     return _THREAD_PARSERS.utf8 if utf8_bytes else _THREAD_PARSERS.text
@@ -171,7 +176,8 @@ def read_json_ld(scripts: list[Element]) -> list[dict[str, Any]]:
             continue
         try:
             data = json.loads(_without_cdata(script.text))
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: a block nested deeper than the JSON decoder goes (it recurses).
             continue
         objects.extend(_json_objects(data))
     return objects
@@ -188,17 +194,27 @@ def _without_cdata(text: str) -> str:
 
 
 def _json_objects(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for entry in data:
-            yield from _json_objects(entry)
-    elif isinstance(data, dict):
-        yield data
-        yield from _json_objects(data.get("@graph"))
+    """Every object in `data`, each list flattened and each `@graph` opened, in document order.
+
+    A stack rather than recursion: a block the decoder accepts may still nest lists and graphs
+    deeper than Python's recursion limit."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            yield item
+            pending.append(item.get("@graph"))
 
 
 def json_types(obj: dict[str, Any]) -> set[str]:
+    """The object's `@type` names; anything in `@type` that is not a name (an object, a number,
+    a nested list) names no type."""
     kinds = obj.get("@type")
-    return set(kinds) if isinstance(kinds, list) else {str(kinds)}
+    if isinstance(kinds, list):
+        return {kind for kind in kinds if isinstance(kind, str)}
+    return {kinds} if isinstance(kinds, str) else set()
 
 
 @dataclass(frozen=True)
@@ -218,7 +234,7 @@ class Markup:
     byline: etree.XPath
     paragraphs: etree.XPath
     end_notes: etree.XPath
-    figures: etree.XPath
+    figures: Callable[[Element], list[Element]]
 
 
 _ENCLOSING_STORY = etree.XPath("ancestor-or-self::*[self::article or self::main or self::body][1]")

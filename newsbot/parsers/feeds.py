@@ -11,12 +11,11 @@ import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from newsbot.dates import iso_or_none
-from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
+from newsbot.urls import canonical_article_url, is_discoverable_article, join_url, request_url
 
 # A news sitemap is at most 1,000 URLs (~1 MB); 50 MB unpacked is the sitemap protocol's cap.
 DEFAULT_MAX_UNPACKED = 50 * 1024 * 1024
@@ -71,21 +70,38 @@ def _xml(body: bytes | str) -> etree._Element:
     )
     try:
         root = etree.fromstring(data.lstrip(), parser=parser)
-    except etree.XMLSyntaxError as exc:
+    except (etree.LxmlError, ValueError) as exc:
         raise FeedError(f"not XML: {exc}") from exc
     if root is None:
         raise FeedError("empty document")
     return root
 
 
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+def _local(node: etree._Element) -> str:
+    """An element's name without its namespace; "" for comments, processing instructions and
+    entities.
+
+    The recovering parser keeps what a stricter one would refuse, and each case costs only its
+    element: a prefix the document never declares (`<news:title>` without `xmlns:news`) stays
+    in the name, which `etree.QName` refuses, so the name is split here; bytes that are not
+    UTF-8 stay in names and texts, which lxml refuses to decode, so such an element is nameless.
+    """
+    try:
+        tag = node.tag
+    except UnicodeDecodeError:
+        return ""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2].rpartition(":")[2]
 
 
 def _child_text(el: etree._Element, name: str) -> str | None:
     for child in el:
-        if _local(child.tag) == name:
-            text = "".join(child.itertext()).strip()
+        if _local(child) == name:
+            try:
+                text = "".join(child.itertext()).strip()
+            except UnicodeDecodeError:  # see `_local`
+                return None
             return text or None
     return None
 
@@ -97,13 +113,13 @@ def _article_nodes(
     child names an article; each article once, in document order."""
     seen: set[str] = set()
     for node in _xml(body).iter():
-        if _local(node.tag) != tag:
+        if _local(node) != tag:
             continue
         link = next(filter(None, (_child_text(node, name) for name in link_children)), None)
         if not link:
             continue
-        absolute = urljoin(url, link)
-        if not is_discoverable_article(absolute):
+        absolute = join_url(url, link)
+        if absolute is None or not is_discoverable_article(absolute):
             continue
         canonical = canonical_article_url(absolute)
         if canonical not in seen:
@@ -129,7 +145,7 @@ def parse_sitemap(body: bytes | str, url: str) -> list[SitemapEntry]:
     """Every article `<url>` of a (news) sitemap, in document order, deduplicated."""
     entries: list[SitemapEntry] = []
     for node, absolute, canonical in _article_nodes(body, url, "url", "loc"):
-        news = next((c for c in node if _local(c.tag) == "news"), None)
+        news = next((c for c in node if _local(c) == "news"), None)
         entries.append(
             SitemapEntry(
                 url=request_url(absolute),

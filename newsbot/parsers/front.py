@@ -14,14 +14,13 @@ Every article link the front shows is kept, including stories promoted from othe
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from parsel import Selector
 
-from newsbot.urls import canonical_article_url, is_discoverable_article, request_url
+from newsbot.parsers.common import json_types, read_json_ld
+from newsbot.urls import canonical_article_url, is_discoverable_article, join_url, request_url
 
 
 @dataclass
@@ -45,30 +44,36 @@ def _text(sel: Selector | None) -> str | None:
 
 
 def _jsonld_urls(page: Selector) -> list[str]:
-    """Item URLs of the CollectionPage's ItemList, by `position`."""
+    """Item URLs of the CollectionPage's ItemList, by `position`. An entry that is not an
+    object with a URL (a string, a number, an `item` that is not an object) is skipped alone."""
+    scripts = [script.root for script in page.css("script")]
     found: list[tuple[int, int, str]] = []
-    for n, raw in enumerate(page.css('script[type="application/ld+json"]::text').getall()):
-        # Some saved fronts wrap the JSON in CDATA markers.
-        raw = raw.strip().removeprefix("<![CDATA[").removesuffix("]]>").strip()
-        try:
-            data = json.loads(raw)
-        except ValueError:
+    for n, block in enumerate(read_json_ld(scripts)):
+        main = block.get("mainEntity")
+        if not isinstance(main, dict) or "ItemList" not in json_types(main):
             continue
-        for block in data if isinstance(data, list) else [data]:
-            if not isinstance(block, dict):
-                continue
-            main = block.get("mainEntity")
-            if not isinstance(main, dict) or main.get("@type") != "ItemList":
-                continue
-            for i, element in enumerate(main.get("itemListElement") or []):
-                if not isinstance(element, dict):
-                    continue
-                url = element.get("url") or (element.get("item") or {}).get("url")
-                if isinstance(url, str):
-                    position = element.get("position")
-                    pos = position if isinstance(position, int) else 10_000 + i
-                    found.append((n, pos, url))
+        elements = main.get("itemListElement")
+        for i, element in enumerate(elements if isinstance(elements, list) else []):
+            url = _entry_url(element)
+            if url is not None:
+                position = element.get("position")
+                pos = position if type(position) is int else 10_000 + i
+                found.append((n, pos, url))
     return [url for _, _, url in sorted(found)]
+
+
+def _entry_url(element: object) -> str | None:
+    if not isinstance(element, dict):
+        return None
+    item = element.get("item")
+    url = element.get("url") or (item.get("url") if isinstance(item, dict) else None)
+    return url if isinstance(url, str) else None
+
+
+def _href(link: Selector) -> str:
+    # Not `link.attrib`: it copies every attribute, and lxml refuses to read an attribute
+    # whose name holds a control byte, so one such attribute would lose the whole front.
+    return link.root.get("href") or ""
 
 
 def _first(sel: Selector, *queries: str) -> Selector | None:
@@ -88,7 +93,7 @@ def _cards(page: Selector) -> list[tuple[str, str, str | None, str | None]]:
         if link is None:
             continue
         headline = _text(_first(art, "h2 a", "h2", "h3 a"))
-        cards.append(("highlights", link.attrib["href"], headline, _text(_first(art, "p"))))
+        cards.append(("highlights", _href(link), headline, _text(_first(art, "p"))))
     # Collection template, latest stream: one <li> per story, the whole card inside one <a>.
     for li in page.css("section#stream-panel ol > li"):
         link = _first(li, "a[href]")
@@ -96,7 +101,7 @@ def _cards(page: Selector) -> list[tuple[str, str, str | None, str | None]]:
             continue
         headline = _text(_first(li, "h2", "h3"))
         summary = _text(_first(li, "p:not(.byline)"))
-        cards.append(("stream", link.attrib["href"], headline, summary))
+        cards.append(("stream", _href(link), headline, summary))
     # Legacy fronts (<= 2018).
     for block, query in (
         ("legacy-highlights", "section.highlights article.story"),
@@ -107,7 +112,7 @@ def _cards(page: Selector) -> list[tuple[str, str, str | None, str | None]]:
             if link is None:
                 continue
             headline = _text(_first(art, "h2 a", "h2", "h3"))
-            cards.append((block, link.attrib["href"], headline, _text(_first(art, "p.summary"))))
+            cards.append((block, _href(link), headline, _text(_first(art, "p.summary"))))
     # Any other story card (embedded collections such as "More in Opinion", package blocks):
     # an <article> whose heading links somewhere. The blocks above come first, so their reading
     # of a card wins; these add the cards no named block holds.
@@ -116,22 +121,24 @@ def _cards(page: Selector) -> list[tuple[str, str, str | None, str | None]]:
         if link is None:
             continue
         headline = _text(_first(art, "h2 a", "h3 a", "h4 a", "h2", "h3"))
-        cards.append(("collection", link.attrib["href"], headline, _text(_first(art, "p"))))
+        cards.append(("collection", _href(link), headline, _text(_first(art, "p"))))
     return cards
 
 
 def parse_front(page: bytes | str, url: str) -> list[FrontEntry]:
-    """The articles the front at `url` shows, deduplicated by canonical URL, ranked."""
+    """The articles the front at `url` shows, deduplicated by canonical URL, ranked.
+
+    Never raises for what the page holds: an unreadable page shows no articles, and a link or
+    list entry that cannot be read costs only that link or entry."""
     text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
     sel = Selector(text=text, base_url=url)
-    base = sel.css("base::attr(href)").get() or url
-    base = urljoin(url, base)
+    base = join_url(url, sel.css("base::attr(href)").get() or "") or url
 
     entries: dict[str, FrontEntry] = {}
 
     def add(href: str, block: str, headline: str | None, summary: str | None) -> None:
-        absolute = urljoin(base, href.strip())
-        if not is_discoverable_article(absolute):
+        absolute = join_url(base, href.strip())
+        if absolute is None or not is_discoverable_article(absolute):
             return
         canonical = canonical_article_url(absolute)
         entry = entries.get(canonical)
@@ -157,5 +164,5 @@ def parse_front(page: bytes | str, url: str) -> list[FrontEntry]:
     if not entries and not cards:
         # An unknown template: better every article link on the page than nothing.
         for link in sel.css("main a[href], body a[href]"):
-            add(link.attrib["href"], "links", _text(link), None)
+            add(_href(link), "links", _text(link), None)
     return list(entries.values())

@@ -14,6 +14,10 @@ MARKUP = Markup(
     ),
     paragraphs=xpath(".//div[has-class('article-body')]/p[has-class('p-block')]"),
     end_notes=xpath(".//div[has-class('article-body')]/div[has-class('story-footer')]//p"),
-    # Its figures are columnist headshots and promos, not article images.
-    figures=xpath(".//div[has-class('article-body')]/figure[not(has-class('related-asset'))]"),
+    # `related-asset` figures are columnist headshots and promos, not article images; the lead
+    # image can sit in the header, and in-text images in a wrapper inside the body.
+    figures=xpath(
+        "(.//header//figure | .//div[has-class('article-body')]//figure)"
+        "[not(has-class('related-asset'))][not(ancestor::figure)]"
+    ),
 )

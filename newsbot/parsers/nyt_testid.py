@@ -7,8 +7,7 @@ from newsbot.parsers.nyt_react import (
     BODY_SECTION,
     BOTTOM_NOTES,
     BYLINE_TEST,
-    COLUMN_PARAGRAPHS,
-    STORY_FIGURES,
+    story_figures,
 )
 
 HEADLINE = "h1[@data-testid='headline' or @data-test-id='headline']"
@@ -31,14 +30,14 @@ MARKUP = Markup(
         f"(.//header//p[{BYLINE_TEST}]"
         f" | .//header//div[@data-testid='byline'][not(.//p[{BYLINE_TEST}])])[1]"
     ),
+    # One path, not a union of the two column hooks: libxml2 merges unions pairwise, which is
+    # quadratic in the number of paragraphs.
     paragraphs=xpath(
         BODY_SECTION
-        + "//div[starts-with(@data-testid, 'companionColumn')]/div"
+        + "//div[starts-with(@data-testid, 'companionColumn')"
+        + " or contains(@class, 'StoryBodyCompanionColumn')]/div"
         + BLOCKS
-        + " | "
-        + BODY_SECTION
-        + COLUMN_PARAGRAPHS
     ),
     end_notes=xpath(BOTTOM_NOTES),
-    figures=xpath(STORY_FIGURES),
+    figures=story_figures,
 )

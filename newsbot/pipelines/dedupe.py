@@ -10,6 +10,12 @@ Three levels, persistent across crawls in `newsbot-dedupe.sqlite3` beside the in
    article URL, the new item takes over instead and the old URL becomes its alternate.
    A page fetched from another address that names a stored canonical URL (an AMP page with
    rel=canonical) is such a copy too, even when its text differs a little.
+
+A page's canonical link is a claim, and a wrong one must not cost an article: page A naming
+B as its canonical URL conflicts with B when B is stored with other text (not even a
+near-duplicate), or when A is stored as an article of its own. Then A is kept under its own
+URL and B stays as it was; the conflict is logged once per page as a WARNING and counted in
+`newsbot/dedupe/canonical_conflict`.
 3. Near-duplicate (estimated Jaccard similarity of word 3-shingles, by MinHash, at least
    `NEWSBOT_DEDUPE_NEAR_THRESHOLD`): the later-published of the two gets `near_duplicate_of` =
    the other's URL (a stored one is amended through the index pipeline); with
@@ -30,7 +36,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newsbot.pipelines import close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash, utc_text
+from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash, similarity, utc_text
 from newsbot.search.writer import Commit, CrawlLock, IndexBusy
 from newsbot.urls import SITE_DOMAIN, canonical_article_url, is_site_host
 
@@ -73,6 +79,7 @@ class DedupePipeline:
         self.index_dir = store_path.parent
         self.near = near
         self.crawler = crawler
+        self._conflicts_logged: set[tuple[str, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -124,6 +131,8 @@ class DedupePipeline:
         if not content_hash:  # nothing to compare; validation decides whether it may pass
             return item
         fetched = canonical_article_url(adapter.get("source_url") or url)
+        if fetched != url and self._conflicts_with_canonical(adapter, fetched):
+            url = adapter["url"] = fetched
         for address in {url, fetched}:
             primary = self.store.primary_for(address)
             if primary is not None and primary != url:
@@ -145,6 +154,35 @@ class DedupePipeline:
         self._check_near(adapter, signature)
         self.store.remember(url, content_hash, signature, adapter.get("published"))
         return item
+
+    def _conflicts_with_canonical(self, adapter: ItemAdapter, fetched: str) -> bool:
+        """Whether the page fetched at `fetched` must not be taken for its canonical URL's
+        article (see the module docstring); logs and counts the conflict."""
+        canonical = adapter["url"]
+        if self.store.primary_for(fetched) == canonical:
+            return False  # a known copy of it (AMP, print): the copy rule applies
+        if self.store.has(fetched):
+            why = f"{fetched} is stored as an article of its own"
+        else:
+            stored = self.store.signature_of(canonical)
+            if stored is None:
+                return False  # a new article, first seen through a copy
+            score = similarity(minhash(adapter.get("body") or ""), stored)
+            if score >= self.store.threshold:
+                return False
+            why = f"the stored {canonical} has other text (similarity {score:.2f})"
+        self._inc("canonical_conflict")
+        if (fetched, canonical) not in self._conflicts_logged:
+            self._conflicts_logged.add((fetched, canonical))
+            logger.warning(
+                "Canonical conflict: the page at %s names %s as its canonical URL, but %s; "
+                "kept under its own URL, and %s left as it was",
+                fetched,
+                canonical,
+                why,
+                canonical,
+            )
+        return True
 
     def _check_near(self, adapter: ItemAdapter, signature: bytes) -> None:
         """Level 3: flag the later-published of two near-duplicates (or drop the newcomer)."""

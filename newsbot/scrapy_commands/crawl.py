@@ -1,7 +1,8 @@
 """`scrapy crawl` with an exit status that scripts and cron jobs can act on.
 
-Scrapy's own command exits 0 for any crawl that started. A crawl that found no article, or never
-ran because another crawl holds the index, left the archive as it was, and the caller should know.
+Scrapy's own command exits 0 for any crawl that started. A crawl that found no article, stored
+none of the articles it found, or never ran because another crawl holds the index, left the
+archive as it was, and the caller should know.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from newsbot.extensions import NO_ARTICLES
+from newsbot.extensions import ALL_FAILED, NO_ARTICLES
 from newsbot.pipelines import INDEX_BUSY
 
-FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, INDEX_BUSY})
+FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, ALL_FAILED, INDEX_BUSY})
 
 
 class Command(ScrapyCrawlCommand):

@@ -181,6 +181,12 @@ class DedupeStore:
         ).fetchone()
         return row is not None
 
+    def signature_of(self, url: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT signature FROM articles WHERE id = ? AND url = ?", (url_key(url), url)
+        ).fetchone()
+        return row[0] if row else None
+
     def url_for_content(self, content_hash: str) -> str | None:
         row = self.db.execute(
             "SELECT url FROM articles WHERE content_hash = ? ORDER BY seen_at LIMIT 1",
@@ -254,6 +260,26 @@ class DedupeStore:
             (alternate, url, now),
         )
 
+    def remember_item(self, item: dict[str, Any]) -> None:
+        """Store what an indexed item (with a `content_hash`) carries, and its alternates as
+        aliases of it."""
+        signature = minhash(item.get("body") or "")
+        self.remember(item["url"], item["content_hash"], signature, item.get("published"))
+        for alternate in item.get("alternates") or []:
+            self.forget(alternate)
+            self.add_alias(alternate, item["url"])
+
+    def retain(self, urls: set[str]) -> int:
+        """Forget every article whose URL is not in `urls` (what an index rebuilt by
+        `newsbot reindex` holds), and the aliases that point at one; return how many articles.
+        Uncommitted until `commit`."""
+        gone = [url for (url,) in self.db.execute("SELECT url FROM articles") if url not in urls]
+        for url in gone:
+            self.forget(url)
+        aliased = {url for (url,) in self.db.execute("SELECT DISTINCT url FROM aliases")}
+        self.db.executemany("DELETE FROM aliases WHERE url = ?", [(u,) for u in aliased - urls])
+        return len(gone)
+
     def reconcile(self, index_dir: Path, margin: float = 3600.0) -> int:
         """Add what the index committed but the store did not; return how many articles.
 
@@ -272,11 +298,7 @@ class DedupeStore:
                 item = document_to_item(hit.fields())
                 if not item.get("content_hash") or self.has(item["url"]):
                     continue
-                signature = minhash(item.get("body") or "")
-                self.remember(item["url"], item["content_hash"], signature, item.get("published"))
-                for alternate in item.get("alternates") or []:
-                    self.forget(alternate)
-                    self.add_alias(alternate, item["url"])
+                self.remember_item(item)
                 added += 1
         self.commit()
         return added

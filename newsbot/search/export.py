@@ -40,12 +40,7 @@ def iter_items(searcher: Searcher, text: str | None, filters: Filters) -> Iterat
 def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
     """Write items to `output` atomically, or to stdout when it is None; return the count."""
     if output is None:
-        count = 0
-        for item in items:
-            sys.stdout.write(json_line(item) + "\n")
-            count += 1
-        sys.stdout.flush()
-        return count
+        return _write_stdout(items)
     directory = output.resolve().parent
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=directory)
@@ -66,8 +61,32 @@ def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
         os.umask(umask)
         os.chmod(temp_name, 0o666 & ~umask)
         os.replace(temp_name, output)
+    except OSError as error:
+        # A full disk, most likely: the old file (if any) stays as it was, and no part file.
+        Path(temp_name).unlink(missing_ok=True)
+        kept = "the old file was left as it was" if output.exists() else "nothing was written"
+        raise NewsbotError(f"cannot write {output}: {error.strerror}", hint=kept) from None
     except BaseException:
         # Includes KeyboardInterrupt: the old file (if any) stays as it was.
         Path(temp_name).unlink(missing_ok=True)
         raise
+    return count
+
+
+def _write_stdout(items: Iterator[dict[str, Any]]) -> int:
+    count = 0
+    try:
+        for item in items:
+            sys.stdout.write(json_line(item) + "\n")
+            count += 1
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI ends quietly
+    except OSError as error:
+        # What is still buffered would fail again, noisily, when Python flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise NewsbotError(
+            f"cannot write to standard output after {count} articles: {error.strerror}",
+            hint="free some disk space, or export with -o FILE somewhere else",
+        ) from None
     return count

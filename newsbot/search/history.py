@@ -5,6 +5,10 @@ document's `item`; `versions` holds the earlier ones, oldest first, each with it
 diff can show body changes. A version is identified by `version_key`: headline, byline, authors
 and body hash. Anything else changing (tags, captions, modified date) refreshes the stored item
 without making a new revision.
+
+A re-extraction (`newsbot reextract`: today's parser over the stored capture) that changes the
+item is not a revision of the article: the site said nothing new. `record_reextraction` keeps it
+apart, in `parser_changes`, with both parser versions and the item as it was before.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ class History:
     last_seen: str
     current_since: str
     versions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Re-extractions that changed the item, oldest first: {at, parser_version,
+    # previous_parser_version, version_since (the version it re-made), item (as it was)}.
+    parser_changes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def revisions(self) -> int:
@@ -67,6 +74,36 @@ def record(
     )
     history.current_since = seen_at
     return history, "revised"
+
+
+# What the parser did not make: when and how often the page was seen, and dedupe's findings.
+_NOT_EXTRACTED = frozenset({"crawled_at", "parser_version", "alternates", "near_duplicate_of"})
+
+
+def changed_fields(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """The fields in which two items say different things about the article, whatever parser
+    or crawl made them."""
+    names = (set(first) | set(second)) - _NOT_EXTRACTED
+    return sorted(name for name in names if first.get(name) != second.get(name))
+
+
+def record_reextraction(
+    history: History, previous: dict[str, Any], item: dict[str, Any], at: str
+) -> tuple[History, str]:
+    """Fold a re-extraction of the current version's capture into the history: "unchanged",
+    or "reextracted" with the change kept apart from the revisions."""
+    if not changed_fields(previous, item):
+        return history, "unchanged"
+    history.parser_changes.append(
+        {
+            "at": at,
+            "parser_version": item.get("parser_version"),
+            "previous_parser_version": previous.get("parser_version"),
+            "version_since": history.current_since,
+            "item": previous,
+        }
+    )
+    return history, "reextracted"
 
 
 def timeline(history: History, current: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
+import pickle
 import re
+import struct
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -41,21 +44,41 @@ class IndexMissing(NewsbotError):
     """No index, or an index with no articles: say how to build one."""
 
 
+class IndexDamaged(NewsbotError):
+    """The index files cannot be read: truncated, emptied or overwritten."""
+
+
+# What Whoosh raises on a truncated segment or an emptied table of contents: it reads them with
+# pickle and struct, and hands an empty read to ord().
+_DAMAGE = (EOFError, TypeError, ValueError, struct.error, zlib.error, pickle.UnpicklingError)
+DAMAGED_HINT = (
+    "rebuild it from the crawl feeds with `newsbot reindex data/feeds/*.jsonl --index DIR`, "
+    "or move it aside and crawl again with `newsbot crawl SECTION --refetch`"
+)
+
+
 @contextmanager
 def open_searcher(index_dir: Path, *, allow_empty: bool = False) -> Iterator[Searcher]:
-    """A searcher on the index at `index_dir`, closed afterwards; IndexMissing if there is none."""
-    if not index_dir.is_dir() or not index.exists_in(str(index_dir)):
-        raise IndexMissing(f"no index at {index_dir}", hint=BUILD_HINT)
+    """A searcher on the index at `index_dir`, closed afterwards; IndexMissing if there is none,
+    IndexDamaged if its files cannot be read."""
     try:
+        # exists_in opens the index, so a damaged table of contents already fails here.
+        if not index_dir.is_dir() or not index.exists_in(str(index_dir)):
+            raise IndexMissing(f"no index at {index_dir}", hint=BUILD_HINT)
         ix = index.open_dir(str(index_dir))
+        if not same_schema(ix.schema, SCHEMA):
+            ix = _upgraded(index_dir, ix)
+        opened = ix.searcher()
     except index.IndexError as error:
-        raise NewsbotError(
-            f"cannot open the index at {index_dir}: {error}",
-            hint="rebuild it with `newsbot reindex`",
+        raise IndexDamaged(
+            f"cannot open the index at {index_dir}: {error}", hint=DAMAGED_HINT
         ) from None
-    if not same_schema(ix.schema, SCHEMA):
-        ix = _upgraded(index_dir, ix)
-    with ix.searcher() as searcher:
+    except _DAMAGE as error:
+        what = f"{type(error).__name__}: {error}"
+        raise IndexDamaged(
+            f"the index at {index_dir} is damaged ({what})", hint=DAMAGED_HINT
+        ) from None
+    with opened as searcher:
         if not allow_empty and searcher.doc_count() == 0:
             raise IndexMissing(f"the index at {index_dir} has no articles", hint=BUILD_HINT)
         yield searcher

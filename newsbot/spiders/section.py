@@ -19,15 +19,21 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot.crawlstate import CrawlState, newest
 from newsbot.dates import utc_now_iso
-from newsbot.extensions import FOUND_STAT, PARSED_STAT, front_seen
+from newsbot.extensions import (
+    DISCOVERED_META,
+    FETCHED_STAT,
+    FOUND_STAT,
+    PARSED_STAT,
+    article_lost,
+    failure_reason,
+    front_seen,
+)
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
 from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss, parse_sitemap
 from newsbot.parsers.front import parse_front
@@ -39,7 +45,7 @@ logger = logging.getLogger(__name__)
 # Request meta keys (plain strings, so JOBDIR can pickle the queue).
 SOURCE_META = "newsbot_source"  # front, rss or sitemap: which source asked for the article
 CHANGED_META = "newsbot_changed"  # the date that source gives for the article (ISO 8601) or None
-DISCOVERED_META = "newsbot_discovered"  # the URL as discovered (tracking stripped)
+# DISCOVERED_META (newsbot.extensions): the URL as discovered (tracking stripped)
 
 STAT = "newsbot/discovery"
 
@@ -132,7 +138,8 @@ class SectionSpider(scrapy.Spider):
         if not sources:
             logger.error("Every discovery source is switched off: nothing to crawl")
         for url, callback in sources:
-            yield scrapy.Request(url, callback=callback, errback=self.source_failed, priority=10)
+            limit = {"download_maxsize": self.sitemap_max_bytes} if url == NEWS_SITEMAP_URL else {}
+            yield scrapy.Request(url, callback, errback=self.source_failed, priority=10, meta=limit)
 
     # -- discovery callbacks --------------------------------------------------------------------
 
@@ -239,19 +246,17 @@ class SectionSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[scrapy.Item]:
         stats = self.crawler.stats
+        stats.inc_value(FETCHED_STAT)
         if not isinstance(response, TextResponse):
-            logger.warning("Not an article (not a text page): %s", response.url)
-            stats.inc_value("newsbot/articles/not_article")
+            self._lost(response.request, "not_an_article", "is not a text page")
             return
         try:
             item = parse_article(response.text, response.url)
         except NotAnArticle as exc:
-            logger.warning("Not an article: %s (%s)", response.url, exc)
-            stats.inc_value("newsbot/articles/not_article")
+            self._lost(response.request, "not_an_article", f"is not an article ({exc})")
             return
         except ParseError as exc:
-            logger.warning("Cannot parse article %s: %s", response.url, exc)
-            stats.inc_value("newsbot/articles/parse_error")
+            self._lost(response.request, "parse_error", f"cannot be parsed ({exc})")
             return
         # The logical site URL fetched (never the mirror's), so mirror and live items match.
         item["source_url"] = response.url
@@ -260,18 +265,20 @@ class SectionSpider(scrapy.Spider):
         yield item
 
     def article_failed(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            logger.warning("Article %s answered HTTP %d", request.url, status)
-            self.crawler.stats.inc_value(f"newsbot/articles/http_{status}")
-        elif failure.check(IgnoreRequest):
-            # robots.txt forbade it (RobotsTxtMiddleware already counts robotstxt/forbidden).
-            logger.info("Article %s not fetched: %s", request.url, failure.getErrorMessage())
-            self.crawler.stats.inc_value("newsbot/articles/ignored")
-        else:
-            logger.warning("Article %s failed: %s", request.url, failure.getErrorMessage())
-            self.crawler.stats.inc_value("newsbot/articles/failed")
+        reason, detail = failure_reason(failure)
+        self._lost(failure.request, reason, detail)  # type: ignore[attr-defined]
+
+    def _lost(self, request: scrapy.Request | None, reason: str, detail: str) -> None:
+        """Tell the loss report (newsbot.extensions.LossReport), which counts and logs it."""
+        if request is None:
+            return
+        discovered = request.meta.get(DISCOVERED_META) or request.url
+        where = (
+            request.url if request.url == discovered else f"{request.url} (found as {discovered})"
+        )
+        self.crawler.signals.send_catch_log(
+            article_lost, url=discovered, reason=reason, detail=f"{where} {detail}"
+        )
 
     # -- incremental state ----------------------------------------------------------------------
 

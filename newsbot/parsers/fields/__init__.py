@@ -1,0 +1,1 @@
+"""One module per field family of an article page (web-poet style: a field, its rules)."""

@@ -1,0 +1,11 @@
+"""Web captures in WARC 1.1 (ISO 28500): what each crawl fetched, kept as it came over the wire.
+
+- `records`: build WARC records (fastwarc) and frame each one as its own gzip member.
+- `capture`: the downloader middleware and the writer thread that put every response of a crawl
+  into rotating `.warc.gz` files, crash-safe.
+- `reader`: read WARC files made by anyone: responses (chunked, gzip), revisits, truncation.
+- `ingest`: turn captures into articles through the crawl's own item pipelines, for
+  `newsbot ingest` (WARCs from elsewhere) and `newsbot reextract` (our own, with today's parser).
+
+See docs/warc.md for the choices and their measurements.
+"""

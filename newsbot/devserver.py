@@ -18,6 +18,10 @@ failures, slow answers, changed content, removed pages):
         ...crawl server.url...
         assert server.paths() == [...]
 
+`GeneratedArchive` answers a whole generated archive from code instead of files: a sitemap index
+with one sitemap per month (gzipped and plain, in two file-name shapes), article pages, off-section
+URLs, a front, and a news sitemap of many missing or slow URLs; `server.add_route(archive)`.
+
 Command line (runs until Ctrl-C):
 
     python -m newsbot.devserver [--root DIR] [--host 127.0.0.1] [--port 0] [--log FILE]
@@ -28,13 +32,18 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
+import calendar
 import gzip
+import hashlib
 import json
 import posixpath
+import random
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,6 +129,7 @@ class SampleSiteServer:
         self._overrides: dict[str, _Override] = {}
         self._removed: set[str] = set()
         self._delays: dict[str, float] = {}
+        self._routes: list[Route] = []
         self._log_path = Path(log_file) if log_file else None
         self._log_fh: IO[str] | None = None
         self._httpd: ThreadingHTTPServer | None = None
@@ -254,6 +264,12 @@ class SampleSiteServer:
         with self._lock:
             self._removed.add(_normalise_path(path))
 
+    def add_route(self, route: Route) -> None:
+        """Answer paths no rule or override covers from ``route(path)``, before files; a route
+        returns (status, headers, body), or None to pass. Routes run outside the lock."""
+        with self._lock:
+            self._routes.append(route)
+
     def reset(self) -> None:
         """Drop every scripted rule (the request log is kept)."""
         with self._lock:
@@ -299,11 +315,16 @@ class SampleSiteServer:
                 return 404, _text_headers(), b"404 not found\n"
             redirect = self._redirects.get(path)
             override = self._overrides.get(path)
+            routes = list(self._routes)
         if redirect is not None:
             to, code = redirect
             return code, {"Location": to, **_text_headers()}, f"moved to {to}\n".encode()
         if override is not None:
             return override.status, {"Content-Type": override.content_type}, override.body
+        for route in routes:
+            answer = route(path)
+            if answer is not None:
+                return answer
         found = self.resolve(path)
         if found is not None:
             return 200, {"Content-Type": _guess_type(path)}, found.read_bytes()
@@ -313,6 +334,259 @@ class SampleSiteServer:
                 body = gzip.compress(plain.read_bytes(), mtime=0)
                 return 200, {"Content-Type": "application/x-gzip"}, body
         return 404, _text_headers(), b"404 not found\n"
+
+
+Answer = tuple[int, dict[str, str], bytes]
+Route = Callable[[str], "Answer | None"]
+
+_WORDS = (
+    "harbor",
+    "council",
+    "river",
+    "ministry",
+    "vote",
+    "drought",
+    "canal",
+    "farmers",
+    "strike",
+    "court",
+    "border",
+    "mayor",
+    "election",
+    "budget",
+    "protest",
+    "bridge",
+    "port",
+    "mine",
+    "forest",
+    "rain",
+    "coast",
+    "senate",
+    "police",
+    "school",
+    "clinic",
+    "market",
+    "copper",
+    "coffee",
+    "festival",
+    "railway",
+    "island",
+    "fishing",
+    "storm",
+    "road",
+    "tunnel",
+    "airport",
+    "museum",
+)
+_SITE = "https://www.nytimes.com"
+_EST = timezone(timedelta(hours=-5))
+
+
+@dataclass
+class GeneratedArchive:
+    """A generated archive: per month, `per_month` section articles and `off_section` others.
+
+    The sitemap index (`index_path`) names one sitemap per month. Months in `gzip_months` (by
+    default every other one) are `/sitemaps/new/sitemap-YYYY-MM.xml.gz`, gzipped; the others are
+    `/sitemaps/new/monthly/YYYY/MM/urls.xml`, plain, so only a crawler that follows the index's
+    `<loc>`s finds them. Every listed URL has a page. `touch(path)` makes a new revision of an
+    article: a later lastmod in its sitemap and a changed page.
+
+    With `by_year`, the index names one index per year (`/sitemaps/new/year/YYYY.xml`), which
+    names that year's months. `front` articles (paths) appear on the section front;
+    the news sitemap lists the `news` articles (paths), then `news_missing` in-section URLs
+    that answer 404, every `slow_every`-th of them after `slow_seconds`.
+    """
+
+    months: list[str]  # "YYYY-MM"
+    per_month: int = 10
+    off_section: int = 3
+    section: str = "world/americas"
+    gzip_months: set[str] | None = None
+    index_path: str = "/sitemaps/new/sitemap.xml.gz"
+    front: list[str] = field(default_factory=list)
+    news: list[str] = field(default_factory=list)
+    news_missing: int = 0
+    slow_every: int = 0
+    slow_seconds: float = 0.0
+    by_year: bool = False
+    revisions: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.gzip_months is None:
+            self.gzip_months = set(self.months[::2])
+        self._lock = threading.Lock()
+        self._pages: dict[str, set[str]] = {}  # month -> every article path listed for it
+
+    # -- what is there --------------------------------------------------------------------------
+
+    def sitemap_path(self, month: str) -> str:
+        year, number = month.split("-")
+        assert self.gzip_months is not None
+        if month in self.gzip_months:
+            return f"/sitemaps/new/sitemap-{year}-{number}.xml.gz"
+        return f"/sitemaps/new/monthly/{year}/{number}/urls.xml"
+
+    def article_paths(self, month: str, section: bool = True) -> list[str]:
+        year, number = (int(part) for part in month.split("-"))
+        days = calendar.monthrange(year, number)[1]
+        where = self.section if section else "sports/soccer"
+        count = self.per_month if section else self.off_section
+        kind = "story" if section else "match"
+        return [
+            f"/{year:04d}/{number:02d}/{1 + n * 5 % days:02d}/{where}/{kind}-{month}-{n:05d}.html"
+            for n in range(count)
+        ]
+
+    def all_article_paths(self) -> list[str]:
+        return [p for month in self.months for p in self.article_paths(month)]
+
+    def news_paths(self) -> list[str]:
+        return [
+            f"/2021/06/11/{self.section}/missing-{n:06d}.html" for n in range(self.news_missing)
+        ]
+
+    def touch(self, path: str) -> None:
+        with self._lock:
+            self.revisions[path] = self.revisions.get(path, 0) + 1
+
+    def published(self, path: str) -> str:
+        """The article's first version: a minute after 08:00 New York on its day, from its path."""
+        year, month, day = (int(part) for part in path.split("/")[1:4])
+        minute = int(hashlib.sha256(path.encode()).hexdigest()[:4], 16) % 600
+        return datetime(year, month, day, 8 + minute // 60, minute % 60, tzinfo=_EST).isoformat()
+
+    def lastmod(self, path: str) -> str:
+        """The article's latest version: a day after `published` per revision."""
+        first = datetime.fromisoformat(self.published(path))
+        return (first + timedelta(days=self.revisions.get(path, 0))).isoformat()
+
+    # -- answering ------------------------------------------------------------------------------
+
+    def __call__(self, path: str) -> Answer | None:
+        if path == self.index_path:
+            if self.by_year:
+                years = sorted({m[:4] for m in self.months})
+                locs = [(f"/sitemaps/new/year/{y}.xml", None) for y in years]
+                return _gz(_index_doc(locs))
+            return _gz(self._index(self.months))
+        if self.by_year and path.startswith("/sitemaps/new/year/"):
+            year = path.rsplit("/", 1)[1].split(".")[0]
+            return 200, _XML, self._index([m for m in self.months if m.startswith(year)])
+        for month in self.months:
+            if path == self.sitemap_path(month):
+                body = self._urlset(month)
+                return _gz(body) if path.endswith(".gz") else (200, _XML, body)
+        if path == "/robots.txt":
+            return 200, _TEXT, b"User-agent: *\nDisallow: /search\n"
+        if path == f"/section/{self.section}":
+            return 200, _HTML, self._front()
+        if path == "/sitemaps/new/news.xml.gz" and (self.news or self.news_missing):
+            return _gz(self._news())
+        if "/missing-" in path:
+            number = int(path.rsplit("-", 1)[1].split(".")[0])
+            if self.slow_every and number % self.slow_every == 0:
+                time.sleep(self.slow_seconds)
+            return None
+        if path.endswith(".html") and self._listed(path):
+            return 200, _HTML, self._article(path)
+        return None
+
+    def _listed(self, path: str) -> bool:
+        parts = path.split("/")
+        month = f"{parts[1]}-{parts[2]}" if len(parts) > 3 else ""
+        if month not in self.months:
+            return False
+        with self._lock:
+            if month not in self._pages:
+                listed = self.article_paths(month) + self.article_paths(month, section=False)
+                self._pages[month] = set(listed)
+            return path in self._pages[month]
+
+    def _index(self, months: list[str]) -> bytes:
+        locs = [
+            (self.sitemap_path(m), max(self.lastmod(p) for p in self.article_paths(m)))
+            for m in months
+        ]
+        return _index_doc(locs)
+
+    def _urlset(self, month: str) -> bytes:
+        paths = self.article_paths(month) + self.article_paths(month, section=False)
+        entries = [
+            f"<url><loc>{_SITE}{p}</loc><lastmod>{self.lastmod(p)}</lastmod></url>" for p in paths
+        ]
+        return _xml_doc("urlset", entries)
+
+    def _news(self) -> bytes:
+        entries = [
+            f"<url><loc>{_SITE}{p}</loc><lastmod>2021-06-11T09:00:00-04:00</lastmod></url>"
+            for p in [*self.news, *self.news_paths()]
+        ]
+        return _xml_doc("urlset", entries)
+
+    def _front(self) -> bytes:
+        items = ",".join(
+            f'{{"@type":"ListItem","position":{n},"url":"{_SITE}{p}"}}'
+            for n, p in enumerate(self.front, start=1)
+        )
+        links = "".join(
+            f'<li><article><h2><a href="{p}">Story {n}</a></h2></article></li>'
+            for n, p in enumerate(self.front, 1)
+        )
+        page = (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Americas</title>'
+            '<script type="application/ld+json">{"@context":"https://schema.org",'
+            '"@type":"CollectionPage","mainEntity":{"@type":"ItemList","itemListElement":['
+            f'{items}]}}}}</script></head><body><section id="stream-panel"><ol>{links}</ol>'
+            "</section></body></html>"
+        )
+        return page.encode()
+
+    def _article(self, path: str) -> bytes:
+        revision = self.revisions.get(path, 0)
+        rng = random.Random(f"{path}#{revision}")
+        headline = " ".join(rng.choice(_WORDS) for _ in range(6)).capitalize()
+        paragraphs = "".join(
+            '<p class="css-at9mc1 evys1bk0">'
+            + " ".join(rng.choice(_WORDS) for _ in range(40)).capitalize()
+            + ".</p>"
+            for _ in range(3)
+        )
+        page = (
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{headline}</title>'
+            f'<link rel="canonical" href="{_SITE}{path}">'
+            f'<meta property="article:published_time" content="{self.published(path)}">'
+            f'<meta property="article:modified_time" content="{self.lastmod(path)}">'
+            '<meta property="article:section" content="World"></head><body><article>'
+            f'<h1 data-testid="headline">{headline}</h1><section name="articleBody">'
+            f'{paragraphs}<p class="css-at9mc1 evys1bk0">Revision {revision}.</p>'
+            "</section></article></body></html>"
+        )
+        return page.encode()
+
+
+_XML = {"Content-Type": "application/xml; charset=utf-8"}
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
+_TEXT = {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _gz(body: bytes) -> Answer:
+    return 200, {"Content-Type": "application/x-gzip"}, gzip.compress(body, mtime=0)
+
+
+def _index_doc(locs: list[tuple[str, str | None]]) -> bytes:
+    entries = [
+        f"<sitemap><loc>{_SITE}{path}</loc>"
+        + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+        + "</sitemap>"
+        for path, lastmod in locs
+    ]
+    return _xml_doc("sitemapindex", entries)
+
+
+def _xml_doc(root: str, entries: list[str]) -> bytes:
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    return (head + "\n".join(entries) + f"\n</{root}>\n").encode()
 
 
 def _guess_type(name: str) -> str:

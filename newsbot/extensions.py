@@ -230,8 +230,14 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         return error.reason, str(error)
     if isinstance(error, IgnoreRequest):
         message = str(error) or type(error).__name__
-        # RobotsTxtMiddleware says "Forbidden by robots.txt".
-        reason = "robots_txt" if "robots.txt" in message else "ignored"
+        # RobotsTxtMiddleware says "Forbidden by robots.txt"; the size limits name
+        # DOWNLOAD_MAXSIZE, also when the body only outgrew it while being decompressed.
+        if "robots.txt" in message:
+            reason = "robots_txt"
+        elif "DOWNLOAD_MAXSIZE" in message or "max size" in message:
+            reason = "too_large"
+        else:
+            reason = "ignored"
         return reason, f"was not fetched: {message}"
     for types, reason in _NETWORK_REASONS:
         if isinstance(error, types):

@@ -70,6 +70,12 @@ NEWSBOT_DISCOVER_SITEMAP = True
 # Largest unpacked news sitemap accepted (gzip bomb guard), in bytes, whether it comes as a .gz
 # file or with Content-Encoding: gzip.
 NEWSBOT_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# Backlog requests (news sitemap, backfill) kept in the scheduler at a time; the rest wait as URLs.
+NEWSBOT_BACKFILL_BATCH = 32
+# Seconds between backfill progress lines (done, remaining, rate, ETA); 0 for none.
+NEWSBOT_BACKFILL_PROGRESS_SECONDS = 60.0
+# Log lines of one kind (logger, level, message) before the rest are only counted and summarised.
+NEWSBOT_LOG_REPEAT_LIMIT = 20
 # Incremental state (SQLite); empty means <NEWSBOT_INDEX_DIR>/crawlstate.sqlite, "off" disables.
 NEWSBOT_STATE_PATH = os.environ.get("NEWSBOT_STATE_PATH", "")
 # Front snapshots: empty means <feed dir>/<spider>-fronts.jsonl (%(name)s is the spider).

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 SITE_ORIGIN = "https://www.nytimes.com"
 RSS_ORIGIN = "https://rss.nytimes.com"
 NEWS_SITEMAP_URL = f"{SITE_ORIGIN}/sitemaps/new/news.xml.gz"
+# The index of every sitemap of the site's content, one per period (month); backfills read it.
+SITEMAP_INDEX_URL = f"{SITE_ORIGIN}/sitemaps/new/sitemap.xml.gz"
 
 
 @dataclass(frozen=True)

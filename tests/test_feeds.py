@@ -229,9 +229,9 @@ def test_a_content_encoding_bomb_is_refused_and_counted(tmp_path: Path, bomb: by
     assert f"{GLACIER}> because its body" in log and f"DOWNLOAD_MAXSIZE ({limit} B)" in log
     assert f"DOWNLOAD_MAXSIZE ({sitemap_limit} B) during decompression" in log
     stats = {name: int(n) for name, n in re.findall(r"'([\w/]+)': (\d+),?\n", log)}
-    # Counted: the refused article among the ignored ones (beside robots.txt's refusal), the
-    # refused sitemap as a failed discovery page.
-    assert stats["newsbot/articles/ignored"] == stats["robotstxt/forbidden"] + 1
+    # Counted: the refused article as lost for its size, the refused sitemap as a failed
+    # discovery page.
+    assert stats["newsbot/lost/too_large"] == 1
     assert stats["newsbot/discovery/source_failed"] == 1
     stored = [json.loads(line)["url"] for line in feed.read_text("utf-8").splitlines()]
     assert SITE + FERRY in stored and SITE + GLACIER not in stored

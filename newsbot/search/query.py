@@ -342,9 +342,10 @@ class Filters:
             parts.append((label, wq.Or([wq.Term("section", key) for key in keys if key])))
         if self.since or self.until:
             start = dt.datetime.combine(self.since, dt.time()) if self.since else None
+            # The last day there is (9999-12-31) has no next day: no end then.
             end = (
                 dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time())
-                if self.until
+                if self.until and self.until < dt.date.max
                 else None
             )
             label = " ".join(

@@ -3,28 +3,33 @@ then fetch each article once and hand it to `parse_article`.
 
     scrapy crawl section -a path=world/europe [-a rss=Europe] [-a refetch=all]
     scrapy crawl americas                      # a named section from newsbot/sites.py
+    scrapy crawl americas -a since=2019-01-01 [-a until=2019-12-31]   # and a backfill
 
 The spider only navigates: link extraction lives in `newsbot.parsers.front`/`feeds`, article
 fields in `newsbot.parsers.article`. It works with the site's own URLs; `NEWSBOT_SITE` mirroring is
-the downloader middleware's business.
+the downloader middleware's business. What can be large (the news sitemap's articles, a backfill's
+period sitemaps) waits in `newsbot.spiders.backfill.Backlog` and is fed to Scrapy lazily, after
+the front and the feed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from newsbot.crawlstate import CrawlState, newest
-from newsbot.dates import utc_now_iso
+from newsbot.dates import NEW_YORK, utc_now_iso
 from newsbot.extensions import (
     DISCOVERED_META,
     FETCHED_STAT,
@@ -34,10 +39,18 @@ from newsbot.extensions import (
     failure_reason,
     front_seen,
 )
+from newsbot.logcap import RepeatCap
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
-from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss, parse_sitemap
+from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss
 from newsbot.parsers.front import parse_front
-from newsbot.sites import NEWS_SITEMAP_URL, front_url, guess_rss_name, rss_url
+from newsbot.parsers.sitemaps import iter_sitemap
+from newsbot.sites import NEWS_SITEMAP_URL, SITEMAP_INDEX_URL, front_url, guess_rss_name, rss_url
+from newsbot.spiders.backfill import (
+    DEFAULT_BATCH,
+    DEFAULT_PROGRESS_SECONDS,
+    Backlog,
+    parse_range,
+)
 from newsbot.urls import canonical_article_url, in_section, request_url
 
 logger = logging.getLogger(__name__)
@@ -74,6 +87,10 @@ class SectionSpider(scrapy.Spider):
         discover_sitemap: bool = True,
         state_path: str | None = None,
         sitemap_max_bytes: int = DEFAULT_MAX_UNPACKED,
+        since: str | None = None,
+        until: str | None = None,
+        backfill_batch: int = DEFAULT_BATCH,
+        backfill_progress_seconds: float = DEFAULT_PROGRESS_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -93,6 +110,15 @@ class SectionSpider(scrapy.Spider):
         self.discover_rss = _truthy(discover_rss) and bool(self.rss_name)
         self.discover_sitemap = _truthy(discover_sitemap)
         self.sitemap_max_bytes = int(sitemap_max_bytes)
+        # -a since= / until=: a backfill through the sitemap index (None: today's crawl only).
+        self.backfill_range = parse_range(since, until, datetime.now(NEW_YORK).date())
+        self.backfill_progress_seconds = float(backfill_progress_seconds)
+        awaiting = {"front"} if self.discover_front else set()
+        if self.discover_rss:
+            awaiting.add("rss")
+        self.backlog = Backlog(
+            self, self.backfill_range, batch=int(backfill_batch), awaiting=awaiting
+        )
         # Not `self.state`: Scrapy's SpiderState extension owns that name under JOBDIR.
         self.crawl_state = CrawlState(state_path) if state_path else None
         # canonical URL -> newest source date seen this crawl; canonical URLs requested so far.
@@ -110,9 +136,26 @@ class SectionSpider(scrapy.Spider):
         kwargs.setdefault(
             "sitemap_max_bytes", settings.getint("NEWSBOT_SITEMAP_MAX_BYTES", DEFAULT_MAX_UNPACKED)
         )
+        kwargs.setdefault(
+            "backfill_batch", settings.getint("NEWSBOT_BACKFILL_BATCH", DEFAULT_BATCH)
+        )
+        kwargs.setdefault(
+            "backfill_progress_seconds",
+            settings.getfloat("NEWSBOT_BACKFILL_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS),
+        )
         spider = super().from_crawler(crawler, *args, **kwargs)
+        queue = settings.get(
+            "SCHEDULER_DISK_QUEUE" if settings.get("JOBDIR") else "SCHEDULER_MEMORY_QUEUE"
+        )
+        spider.backlog.lifo = "lifo" in str(queue).lower()
         crawler.signals.connect(spider.item_stored, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.spider_idle_handler, signal=signals.spider_idle)
+        crawler.signals.connect(spider.backlog.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
+        # Thousands of failing backlog URLs must not bury the log: the first few of each kind
+        # are logged, the rest counted and summarised at close.
+        spider.log_cap = RepeatCap.install(settings.getint("NEWSBOT_LOG_REPEAT_LIMIT", 20))
         return spider
 
     @classmethod
@@ -140,6 +183,9 @@ class SectionSpider(scrapy.Spider):
         for url, callback in sources:
             limit = {"download_maxsize": self.sitemap_max_bytes} if url == NEWS_SITEMAP_URL else {}
             yield scrapy.Request(url, callback, errback=self.source_failed, priority=10, meta=limit)
+        if self.backfill_range is not None:
+            logger.info("Backfill of %s from the sitemap index", self.backfill_range)
+            yield self.backlog.index_request(SITEMAP_INDEX_URL)
 
     # -- discovery callbacks --------------------------------------------------------------------
 
@@ -155,6 +201,7 @@ class SectionSpider(scrapy.Spider):
         )
         for entry in entries:
             yield from self._article_request(entry.url, "front", None)
+        yield from self.backlog.source_done("front")
 
     def parse_rss(self, response: Response) -> Iterator[scrapy.Request]:
         try:
@@ -166,29 +213,36 @@ class SectionSpider(scrapy.Spider):
         logger.info("Feed %s lists %d articles", response.url, len(entries))
         for entry in entries:
             yield from self._article_request(entry.url, "rss", entry.published)
+        yield from self.backlog.source_done("rss")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         # A .gz served as application/gzip arrives packed (HttpCompression only undoes
         # Content-Encoding); `gunzip` passes an already unpacked body through.
+        listed = 0
+        mine: list[tuple[str, str | None]] = []
         try:
             body = gunzip(response.body, self.sitemap_max_bytes)
-            entries = parse_sitemap(body, response.url)
+            # Streamed into (URL, date) pairs: a 100k-URL sitemap never becomes a 100k-node tree.
+            for entry in iter_sitemap(body, response.url):
+                listed += 1
+                if in_section(entry.url, self.section_path):
+                    mine.append((entry.url, entry.lastmod or entry.published))
         except FeedError as exc:
             self._source_unreadable(response, "sitemap", str(exc))
-            return
-        mine = [e for e in entries if in_section(e.url, self.section_path)]
+            if not listed:
+                return
         stats = self.crawler.stats
-        stats.set_value(f"{STAT}/sitemap/listed", len(entries))
+        stats.set_value(f"{STAT}/sitemap/listed", listed)
         stats.set_value(f"{STAT}/sitemap/found", len(mine))
         logger.info(
             "Sitemap %s lists %d articles, %d in %s",
             response.url,
-            len(entries),
+            listed,
             len(mine),
             self.section_path,
         )
-        for entry in mine:
-            yield from self._article_request(entry.url, "sitemap", entry.lastmod or entry.published)
+        # Released after the front and the feed, `NEWSBOT_BACKFILL_BATCH` at a time.
+        yield from self.backlog.add_news(mine)
 
     def _source_unreadable(self, response: Response, source: str, why: str) -> None:
         logger.warning("Cannot read the %s %s: %s", source, response.url, why)
@@ -210,7 +264,15 @@ class SectionSpider(scrapy.Spider):
     # -- deciding what to fetch -----------------------------------------------------------------
 
     def _article_request(
-        self, url: str, source: str, changed: str | None
+        self,
+        url: str,
+        source: str,
+        changed: str | None,
+        *,
+        priority: int = 0,
+        callback: Any = None,
+        errback: Any = None,
+        dont_filter: bool = False,
     ) -> Iterable[scrapy.Request]:
         """A request for the article unless it was requested this crawl already, or an earlier
         crawl stored it and `source` says nothing newer about it."""
@@ -237,10 +299,64 @@ class SectionSpider(scrapy.Spider):
         stats.inc_value(f"{STAT}/requested/{source}")
         yield scrapy.Request(
             url,
-            callback=self.parse_article,
-            errback=self.article_failed,
+            callback=callback or self.parse_article,
+            errback=errback or self.article_failed,
+            priority=priority,
+            dont_filter=dont_filter,
             meta={SOURCE_META: source, CHANGED_META: changed, DISCOVERED_META: url},
         )
+
+    # -- the backlog (news sitemap, backfill): see newsbot.spiders.backfill ---------------------
+
+    def backlog_request(
+        self, url: str, source: str, changed: str | None, priority: int
+    ) -> Iterable[scrapy.Request]:
+        # The news sitemap keeps its stat name ("sitemap") and the dupefilter, as before.
+        if source == "news":
+            yield from self._article_request(url, "sitemap", changed, priority=priority)
+            return
+        # A resumed backfill re-reads its sitemaps; the crawl state, not requests.seen, decides
+        # what is left (a SIGKILLed JOBDIR can hold fingerprints of requests it lost).
+        yield from self._article_request(
+            url,
+            source,
+            changed,
+            priority=priority,
+            callback=self.parse_backfill_article,
+            errback=self.backfill_article_failed,
+            dont_filter=True,
+        )
+
+    def parse_backfill_article(self, response: Response) -> Iterator[Any]:
+        self.backlog.article_answered(response)
+        items = list(self.parse_article(response))
+        if not items:
+            self.backlog.article_not_parsed(response, "not_parsed")
+        yield from items
+        yield from self.backlog.refill()
+
+    def backfill_article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        self.article_failed(failure)
+        self.backlog.article_failed(failure)
+        yield from self.backlog.refill()
+
+    def parse_sitemap_index(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self.backlog.read_index(response)
+
+    def sitemap_index_failed(self, failure: Failure) -> None:
+        # Without the index there is no backfill; today's crawl still runs.
+        logger.error(
+            "Cannot backfill: the sitemap index %s failed: %s",
+            failure.request.url,  # type: ignore[attr-defined]
+            failure.getErrorMessage(),
+        )
+        self.crawler.stats.inc_value("newsbot/backfill/index_failed")
+
+    def parse_period_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self.backlog.read_period(response)
+
+    def period_sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        yield from self.backlog.period_failed(failure)
 
     # -- articles -------------------------------------------------------------------------------
 
@@ -284,7 +400,10 @@ class SectionSpider(scrapy.Spider):
 
     def item_stored(self, item: Any, response: Response, spider: scrapy.Spider) -> None:
         """The item passed every pipeline: remember it so the next crawl can skip it."""
-        if spider is not self or self.crawl_state is None or response is None:
+        if spider is not self or response is None:
+            return
+        self.backlog.item_stored(response)
+        if self.crawl_state is None:
             return
         canonical = item.get("url") or canonical_article_url(response.url)
         request = response.request
@@ -299,8 +418,27 @@ class SectionSpider(scrapy.Spider):
         modified = item.get("modified") or item.get("published")
         self.crawl_state.record(fetched, canonical, modified, changed)
 
+    def item_dropped(
+        self, item: Any, response: Response, exception: BaseException, spider: scrapy.Spider
+    ) -> None:
+        if spider is self:
+            self.backlog.item_dropped(response, exception)
+
+    def spider_idle_handler(self, spider: scrapy.Spider) -> None:
+        if spider is not self:
+            return
+        requests = self.backlog.idle()
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
     def spider_closed_handler(self, spider: scrapy.Spider, reason: str) -> None:
-        if spider is self and self.crawl_state is not None:
+        if spider is not self:
+            return
+        self.backlog.close()
+        self.log_cap.summarise()
+        if self.crawl_state is not None:
             self.crawl_state.close()
 
 

@@ -241,16 +241,19 @@ def summary(section: str, stats: Mapping[str, Any], seconds: float, log_file: Pa
     return "\n".join(lines)
 
 
+def new_log_file(kind: str) -> Path:
+    """`<home>/data/logs/<kind>-<time>-<pid>.log`: the pid too, because fleet workers started in
+    the same second must not share one log."""
+    log_dir = home.log_dir()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+
+
 def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
     """Crawl each section in turn; 0 when every crawl ended well, else 1."""
     stream = stream if stream is not None else sys.stderr
     sections = check_sections(options.sections)
-    log_file = None
-    if not options.verbose:
-        log_dir = home.log_dir()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        # The pid too: fleet workers started in the same second must not share one log.
-        log_file = log_dir / f"crawl-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    log_file = None if options.verbose else new_log_file("crawl")
     settings = crawl_settings(options, log_file)
     jobs = crawl_jobs(sections, settings, options)
 
@@ -343,11 +346,7 @@ def run_index_worker(options: IndexWorkerOptions, stream: TextIO | None = None) 
         settings=overrides,
         verbose=options.verbose,
     )
-    log_file = None
-    if not options.verbose:
-        log_dir = home.log_dir()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / f"index-worker-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    log_file = None if options.verbose else new_log_file("index-worker")
     settings = crawl_settings(crawl_options, log_file)
 
     from newsbot.fleet.connection import FleetError, connect, redis_url_from

@@ -30,6 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refetch", action="store_true", help="fetch every article again, changed or not"
     )
+    add_output_arguments(parser)
+    parser.add_argument(
+        "--jobdir", type=Path, metavar="DIR", help="keep the crawl's queue in DIR to pause/resume"
+    )
+    add_index_argument(parser)
+    add_run_arguments(parser)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """-o/-O: where the run's feed goes (shared with `newsbot index-worker`)."""
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="append this run's feed to FILE"
@@ -37,10 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument(
         "-O", "--overwrite-output", type=Path, metavar="FILE", help="write this run's feed to FILE"
     )
-    parser.add_argument(
-        "--jobdir", type=Path, metavar="DIR", help="keep the crawl's queue in DIR to pause/resume"
-    )
-    add_index_argument(parser)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """-s and -v, for every command that runs a Scrapy crawl."""
     parser.add_argument(
         "-s",
         "--set",

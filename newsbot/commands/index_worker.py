@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from newsbot.cli import add_index_argument
-from newsbot.commands.crawl import _setting
+from newsbot.commands.crawl import add_output_arguments, add_run_arguments
 
 NAME = "index-worker"
 HELP = "write a fleet's items into the index: dedupe, revisions, index, feed and crawl state"
@@ -23,26 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit once the run's workers are done and the item queue is empty",
     )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="append the committed items to FILE"
-    )
-    output.add_argument(
-        "-O", "--overwrite-output", type=Path, metavar="FILE", help="write them to FILE"
-    )
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        type=_setting,
-        default=[],
-        metavar="NAME=VALUE",
-        help="a Scrapy or NEWSBOT_* setting; repeatable",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show Scrapy's log instead of a summary"
-    )
+    add_output_arguments(parser)
+    add_run_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

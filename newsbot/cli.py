@@ -14,6 +14,8 @@ from typing import NoReturn
 
 from newsbot import __version__, commands, home
 from newsbot.errors import NewsbotError
+from newsbot.text import strip_controls
+from newsbot.urls import canonical_article_url, strip_tracking
 
 INDEX_ENV = home.INDEX_ENV
 
@@ -32,7 +34,17 @@ class OneLineErrors(argparse.ArgumentParser):
     """argparse, but a mistake costs one line on stderr, not the whole usage block."""
 
     def error(self, message: str) -> NoReturn:
+        # argparse quotes what was typed; an escape sequence there must not reach the terminal.
+        message = strip_controls(message)
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def article_url(text: str) -> str:
+    """An article URL argument as the index keys it (tracking stripped, canonical host)."""
+    try:
+        return canonical_article_url(strip_tracking(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a URL: {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

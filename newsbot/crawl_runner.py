@@ -28,26 +28,16 @@ SETTINGS_MODULE = "newsbot.settings"
 # How often the progress line is redrawn.
 _REFRESH_SECONDS = 0.5
 
-# Stats that say what became of the articles a crawl found (see the spider and pipelines).
+# Stats that say what became of the articles a crawl found (newsbot.extensions.LossReport
+# accounts for each one; the index pipeline tells new from revised from unchanged).
 FOUND = "newsbot/discovery/articles_found"
 SKIPPED_UNCHANGED = "newsbot/discovery/unchanged_skipped"
-FETCHED = (
-    "newsbot/articles/parsed",
-    "newsbot/articles/not_article",
-    "newsbot/articles/parse_error",
-)
+FETCHED = "newsbot/articles/fetched"
 STORED = "newsbot/index/new"
 REVISED = "newsbot/index/revised"
 UNCHANGED = "newsbot/index/unchanged"
-# Every article found and not stored is counted under one of these.
-FAILED_PREFIXES = (
-    "newsbot/articles/http_",
-    "newsbot/articles/failed",
-    "newsbot/articles/ignored",
-    "newsbot/articles/not_article",
-    "newsbot/articles/parse_error",
-    "item_dropped_reasons_count/",
-)
+# Every article found and not stored is counted here, by reason.
+LOST_PREFIX = "newsbot/lost/"
 
 
 @dataclass
@@ -61,6 +51,9 @@ class CrawlOptions:
     index: Path | None = None
     settings: Mapping[str, str] = field(default_factory=dict)
     verbose: bool = False
+    # A backfill through the sitemap index: YYYY-MM-DD days, `until` defaulting to today.
+    since: str | None = None
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,14 +76,14 @@ class Tally:
 
         failures = tuple(
             sorted(
-                (key, count(key))
+                (key.removeprefix(LOST_PREFIX), count(key))
                 for key in stats
-                if key.startswith(FAILED_PREFIXES) and count(key) > 0
+                if key.startswith(LOST_PREFIX) and count(key) > 0
             )
         )
         return cls(
             found=count(FOUND),
-            fetched=sum(count(key) for key in FETCHED),
+            fetched=count(FETCHED),
             stored=count(STORED),
             revised=count(REVISED),
             unchanged=count(UNCHANGED) + count(SKIPPED_UNCHANGED),
@@ -234,8 +227,8 @@ def summary(section: str, stats: Mapping[str, Any], seconds: float, log_file: Pa
     tally = Tally.from_stats(stats)
     reason = stats.get("finish_reason", "unknown")
     lines = [f"{section}: {reason} in {seconds:.1f}s — {tally.line()}"]
-    for key, number in tally.failures:
-        lines.append(f"  not stored: {number} {key.rsplit('/', 1)[-1]}")
+    for reason, number in tally.failures:
+        lines.append(f"  not stored: {number} {reason}")
     if log_file is not None:
         lines.append(f"  log: {log_file}")
     return "\n".join(lines)
@@ -265,7 +258,9 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
     from newsbot.scrapy_commands.crawl import FAILED_FINISH_REASONS
 
     process = CrawlerProcess(settings)
-    refetch_args = {"refetch": "all"} if options.refetch else {}
+    common_args = {"refetch": "all"} if options.refetch else {}
+    if options.since:
+        common_args.update(since=options.since, until=options.until or "")
     progress = ProgressLine(stream)
     results: list[tuple[str, dict[str, Any], float]] = []
 
@@ -273,7 +268,7 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
         if position == len(jobs):
             return None
         name, spider, spider_args = jobs[position]
-        spider_args = {**spider_args, **refetch_args}
+        spider_args = {**spider_args, **common_args}
         crawler = process.create_crawler(spider)
         started = time.monotonic()
         ticker: Any = None

@@ -126,8 +126,14 @@ NEWSBOT_DEDUPE_NEAR = "keep"
 NEWSBOT_DEDUPE_NEAR_THRESHOLD = 0.8
 # Commit the index every this many items, or when the oldest uncommitted item is this old (s);
 # a crash loses at most that batch. Items reach the feed only after their batch is committed.
+# A batch is also committed as soon as the crawl has nothing to do but wait for it.
 NEWSBOT_INDEX_COMMIT_ITEMS = 100
 NEWSBOT_INDEX_COMMIT_SECONDS = 5.0
+# Scrapy keeps the response of every item waiting for its commit and stops downloading beyond
+# this many bytes of them: room for the batch committing and the one filling, of 500 KB pages
+# (Scrapy's 5 MB held 16 pages, so batches never filled). Memory stays bounded by the batches,
+# not the crawl (docs/crawl-throughput.md).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 100_000_000
 # How long a crawl waits for another crawl (or a reindex) to release the index before giving up.
 NEWSBOT_INDEX_LOCK_TIMEOUT = 30.0
 

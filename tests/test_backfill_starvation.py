@@ -54,8 +54,8 @@ def test_front_first_and_warnings_bounded_with_a_100k_url_sitemap(tmp_path: Path
     warnings = [line for line in log.splitlines() if " WARNING: " in line]
     # A handful of kinds, each capped, plus one summary line per kind.
     assert len(warnings) <= 5 * (LIMIT + 1), warnings[:50]
-    assert "more lines like 'Article %s answered HTTP %d' were not logged" in log
-    assert "'newsbot/articles/http_404': " in log  # every failure is still counted
+    assert "further lost articles are only counted" in log
+    assert "'newsbot/lost/http_404': " in log  # every failure is still counted
 
 
 def test_jobdir_pause_keeps_the_news_sitemap_urls_not_yet_released(tmp_path: Path) -> None:

@@ -164,18 +164,40 @@ def test_runs_from_an_installed_copy_with_the_platform_data_home(
 def test_tally_counts_every_article_not_stored() -> None:
     tally = Tally.from_stats({
         "newsbot/discovery/articles_found": 5,
-        "newsbot/articles/parsed": 3,
+        "newsbot/articles/fetched": 4,
         "newsbot/index/new": 2,
         "newsbot/index/revised": 1,
-        "newsbot/articles/http_500": 1,
-        "newsbot/articles/not_article": 1,
+        "newsbot/lost/http_500": 1,
+        "newsbot/lost/not_an_article": 1,
     })  # fmt: skip
     assert (tally.found, tally.fetched, tally.stored, tally.revised) == (5, 4, 2, 1)
     assert tally.failed == 2
-    assert dict(tally.failures) == {
-        "newsbot/articles/http_500": 1,
-        "newsbot/articles/not_article": 1,
-    }
+    assert dict(tally.failures) == {"http_500": 1, "not_an_article": 1}
+
+
+def test_backfill_through_newsbot_crawl(tmp_path: Path) -> None:
+    from newsbot.devserver import GeneratedArchive
+
+    archive = GeneratedArchive(months=["2019-01", "2019-02", "2019-03"], per_month=4)
+    (tmp_path / "root").mkdir()
+    with SampleSiteServer(root=tmp_path / "root") as server:
+        server.add_route(archive)
+        run = newsbot(tmp_path, tmp_path / "h", "crawl", "americas", "--site", server.url,
+                      "--since", "2019-02-01", "--until", "2019-02-28",
+                      "-s", "NEWSBOT_DISCOVER_RSS=False")  # fmt: skip
+        fetched = [p for p in server.paths() if p.endswith(".html")]
+    assert run.returncode == 0, run.stderr
+    february = set(archive.article_paths("2019-02"))
+    assert february <= set(fetched)
+    assert not set(archive.article_paths("2019-01")) & set(fetched)
+    assert f"{len(set(fetched))} stored" in run.stderr
+
+
+def test_a_bad_backfill_range_is_one_line(tmp_path: Path) -> None:
+    run = newsbot(tmp_path, tmp_path / "h", "crawl", "americas", "--since", "2019-13-01")
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1
+    assert "--since takes a day like 2019-01-01" in run.stderr
 
 
 @pytest.mark.parametrize(

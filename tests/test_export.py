@@ -102,7 +102,7 @@ def test_export_errors(capsys, index_dir, tmp_path):
     code, _, err = cli(capsys, "export", "foo:bar", "--index", str(index_dir))
     assert code == 2 and "unknown field 'foo'" in err
     code, _, err = cli(capsys, "export", "--index", str(tmp_path / "none"))
-    assert code == 1 and "scrapy crawl americas" in err
+    assert code == 1 and "newsbot crawl americas" in err
 
 
 def test_export_into_a_missing_directory_is_one_line(capsys, index_dir, tmp_path):
@@ -111,3 +111,26 @@ def test_export_into_a_missing_directory_is_one_line(capsys, index_dir, tmp_path
     )
     assert code == 1
     assert "cannot write" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("fmt", "dialect"), [("csv", "excel"), ("tsv", "excel-tab")])
+def test_export_as_a_table_has_one_column_per_field(capsys, index_dir, tmp_path, fmt, dialect):
+    import csv
+
+    from newsbot.items import ARTICLE_FIELDS
+
+    out_file = tmp_path / f"archive.{fmt}"
+    code, _, _ = cli(capsys, "export", "--index", str(index_dir), "--format", fmt, "-o",
+                     str(out_file))  # fmt: skip
+    assert code == 0
+    rows = list(csv.reader(out_file.open(encoding="utf-8", newline=""), dialect=dialect))
+    assert tuple(rows[0]) == tuple(ARTICLE_FIELDS)
+    code, jsonl, _ = cli(capsys, "export", "--index", str(index_dir))
+    items = json_lines(jsonl)
+    assert len(rows) == 1 + len(items)
+    authors = rows[0].index("authors")
+    body = rows[0].index("body")
+    for row, item in zip(rows[1:], items, strict=True):
+        assert row[0] == item["url"]
+        assert row[authors] == "; ".join(item["authors"])
+        assert row[body] == (item["body"] or "")  # paragraphs and their blank lines survive

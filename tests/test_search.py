@@ -252,14 +252,14 @@ def test_limit_and_page_must_be_positive(capsys, index_dir, option):
 def test_missing_index_says_how_to_build_one(capsys, tmp_path):
     code, _, err = cli(capsys, "search", "wall", "--index", str(tmp_path / "nowhere"))
     assert code == 1
-    assert "no index at" in err and "scrapy crawl americas" in err
+    assert "no index at" in err and "newsbot crawl americas" in err
 
 
 def test_empty_index_says_how_to_build_one(capsys, tmp_path):
     empty = build_index(tmp_path / "empty", items=[])
     code, _, err = cli(capsys, "search", "wall", "--index", str(empty))
     assert code == 1
-    assert "has no articles" in err and "scrapy crawl americas" in err
+    assert "has no articles" in err and "newsbot crawl americas" in err
 
 
 def test_no_match_is_not_an_error(capsys, index_dir):

@@ -48,7 +48,7 @@ def test_empty_index_reports_zero_and_how_to_fill_it(capsys, tmp_path):
     code, out, err = cli(capsys, "stats", "--json", "--index", str(index_dir))
     assert code == 0
     assert json.loads(out)["documents"] == 0
-    assert "scrapy crawl americas" in err
+    assert "newsbot crawl americas" in err
 
 
 def test_missing_index(capsys, tmp_path):

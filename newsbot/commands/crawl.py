@@ -62,6 +62,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="a Scrapy or NEWSBOT_* setting for this run; repeatable",
     )
     parser.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="also backfill the section's past from the sitemap index, from this day on",
+    )
+    parser.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="with --since: the last day to backfill (today)"
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="show Scrapy's log instead of a progress line"
     )
 
@@ -70,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from newsbot.crawl_runner import CrawlOptions, check_sections, run_crawls
 
     check_sections(args.sections)
+    _check_range(args.since, args.until)
     if args.jobdir and len(args.sections) > 1:
         raise UsageError("--jobdir keeps one crawl's queue", hint="give a single SECTION")
     options = CrawlOptions(
@@ -82,5 +91,20 @@ def run(args: argparse.Namespace) -> int:
         index=args.index,
         settings=dict(args.settings),
         verbose=args.verbose,
+        since=args.since,
+        until=args.until,
     )
     return run_crawls(options)
+
+
+def _check_range(since: str | None, until: str | None) -> None:
+    """The backfill range is checked here, so a typo costs one line and not a crawl start."""
+    import datetime as dt
+
+    from newsbot.spiders.backfill import BackfillRangeError, parse_range
+
+    try:
+        parse_range(since, until, dt.date.today())
+    except BackfillRangeError as error:
+        message = str(error).replace("-a since", "--since").replace("-a until", "--until")
+        raise UsageError(message) from None

@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from newsbot.cli import add_index_argument, resolve_index
+from newsbot.cli import add_index_argument, article_url, resolve_index
 from newsbot.errors import NewsbotError
 from newsbot.search.history import History, changed_fields, diff, find, timeline
 from newsbot.search.searcher import open_searcher
 from newsbot.terminal import clean, json_line
-from newsbot.urls import canonical_article_url, strip_tracking
 
 NAME = "history"
 HELP = "show the versions of an article seen by successive crawls, with a diff between them"
@@ -21,7 +20,12 @@ EXAMPLE = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", metavar="URL", help="article URL (canonical, AMP or with tracking)")
+    parser.add_argument(
+        "url",
+        type=article_url,
+        metavar="URL",
+        help="article URL (canonical, AMP or with tracking)",
+    )
     add_index_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object with every version"
@@ -29,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _versions(url: str, index_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    wanted = canonical_article_url(strip_tracking(url))
+    wanted = url  # already canonical: see cli.article_url
     with open_searcher(index_dir, allow_empty=True) as searcher:
         found = find(searcher, wanted)
     if found is None:

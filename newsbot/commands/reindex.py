@@ -20,7 +20,13 @@ EXAMPLE = "newsbot reindex data/americas-*.jsonl --index index/"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("feeds", nargs="+", type=Path, metavar="FEED", help="JSON Lines feed files")
+    parser.add_argument(
+        "feeds",
+        nargs="+",
+        type=Path,
+        metavar="FEED",
+        help="JSON Lines feed files, or folders of them (front snapshots are left out)",
+    )
     add_index_argument(parser)
     parser.add_argument(
         "--procs",

@@ -7,13 +7,12 @@ import shutil
 import textwrap
 from typing import Any
 
-from newsbot.cli import add_index_argument, resolve_index
+from newsbot.cli import add_index_argument, article_url, resolve_index
 from newsbot.errors import NewsbotError
 from newsbot.pager import page
 from newsbot.search.history import find
 from newsbot.search.searcher import open_searcher
 from newsbot.terminal import clean, json_line
-from newsbot.urls import canonical_article_url, strip_tracking
 
 NAME = "show"
 HELP = "print one archived article: headline, byline, dates, body and captions"
@@ -24,13 +23,18 @@ _MOST_COLUMNS = 88
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", metavar="URL", help="article URL (canonical, AMP or with tracking)")
+    parser.add_argument(
+        "url",
+        type=article_url,
+        metavar="URL",
+        help="article URL (canonical, AMP or with tracking)",
+    )
     add_index_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the stored item as one line")
 
 
 def stored_item(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    wanted = canonical_article_url(strip_tracking(url))
+    wanted = url  # already canonical: see cli.article_url
     index_dir = resolve_index(args)
     with open_searcher(index_dir, allow_empty=True) as searcher:
         found = find(searcher, wanted)

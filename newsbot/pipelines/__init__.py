@@ -11,6 +11,8 @@ from newsbot.search.writer import IndexBusy
 # The finish reason of a crawl that found its index held by another crawl; `scrapy crawl`
 # (newsbot.scrapy_commands.crawl) turns it into exit status 1.
 INDEX_BUSY = "index_busy"
+# The finish reason of a crawl stopped because the index's disk filled up (also exit status 1).
+DISK_FULL = "disk_full"
 
 
 def close_because_busy(busy: IndexBusy, logger: logging.Logger) -> CloseSpider:

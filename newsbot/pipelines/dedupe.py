@@ -230,7 +230,7 @@ class DedupePipeline:
             self.crawler.signals.send_catch_log(signal, **kwargs)
 
     def _index_committed(self, commit: Commit) -> None:
-        self.store.commit()
+        self.store.commit(confirmed_until=commit.sealed_at)
 
     def _inc(self, what: str) -> None:
         if self.crawler is not None and self.crawler.stats is not None:

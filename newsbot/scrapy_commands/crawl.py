@@ -17,9 +17,9 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
 from newsbot.extensions import ALL_FAILED, NO_ARTICLES
-from newsbot.pipelines import INDEX_BUSY
+from newsbot.pipelines import DISK_FULL, INDEX_BUSY
 
-FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, ALL_FAILED, INDEX_BUSY})
+FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, ALL_FAILED, INDEX_BUSY, DISK_FULL})
 
 
 class Command(ScrapyCrawlCommand):

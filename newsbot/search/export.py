@@ -1,4 +1,5 @@
-"""Export indexed articles as JSON Lines in the crawl feed's item shape.
+"""Export indexed articles as JSON Lines in the crawl feed's item shape, or as a CSV/TSV table
+with one column per item field (lists joined by "; ", see newsbot.formats).
 
 The order is fixed (published, then url) so that export → reindex → export gives identical
 files, and a file is written under a temporary name and renamed into place, so an interrupted
@@ -10,15 +11,17 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.searching import Searcher
 
+from newsbot import formats
 from newsbot.errors import NewsbotError
+from newsbot.items import ARTICLE_FIELDS
 from newsbot.search.query import Filters, parse_query
 from newsbot.search.schema import document_to_item
 from newsbot.search.searcher import filter_docs
@@ -37,10 +40,20 @@ def iter_items(searcher: Searcher, text: str | None, filters: Filters) -> Iterat
         yield document_to_item(searcher.stored_fields(results.docnum(position)))
 
 
-def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
+def _row_writer(stream: TextIO, fmt: str) -> Callable[[dict[str, Any]], None]:
+    """A function that writes one item to `stream` in `fmt` (jsonl, csv or tsv)."""
+    if fmt == "jsonl":
+        return lambda item: stream.write(json_line(item) + "\n")
+    table = formats.writer(stream, ARTICLE_FIELDS, fmt)
+    return lambda item: table.writerow(
+        {name: formats.cell(item.get(name)) for name in ARTICLE_FIELDS}
+    )
+
+
+def write_items(items: Iterator[dict[str, Any]], output: Path | None, fmt: str = "jsonl") -> int:
     """Write items to `output` atomically, or to stdout when it is None; return the count."""
     if output is None:
-        return _write_stdout(items)
+        return _write_stdout(items, fmt)
     directory = output.resolve().parent
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=directory)
@@ -50,9 +63,11 @@ def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
         ) from None
     try:
         count = 0
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        # newline="": csv writes its own line ends; JSON Lines writes "\n" itself.
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write = _row_writer(handle, fmt)
             for item in items:
-                handle.write(json_line(item) + "\n")
+                write(item)
                 count += 1
             handle.flush()
             os.fsync(handle.fileno())
@@ -73,11 +88,12 @@ def write_items(items: Iterator[dict[str, Any]], output: Path | None) -> int:
     return count
 
 
-def _write_stdout(items: Iterator[dict[str, Any]]) -> int:
+def _write_stdout(items: Iterator[dict[str, Any]], fmt: str) -> int:
     count = 0
     try:
+        write = _row_writer(sys.stdout, fmt)
         for item in items:
-            sys.stdout.write(json_line(item) + "\n")
+            write(item)
             count += 1
         sys.stdout.flush()
     except BrokenPipeError:

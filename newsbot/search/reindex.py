@@ -93,6 +93,25 @@ def _problem(item: Any) -> str | None:
     return None
 
 
+def feed_files(paths: Iterable[Path]) -> list[Path]:
+    """Each feed named, and each `*.jsonl` feed in a folder named (in name order), leaving out
+    the front snapshots that crawls write beside their feeds; UsageError for what is neither."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.glob("*.jsonl") if not p.name.endswith("-fronts.jsonl"))
+            if not inside:
+                raise UsageError(
+                    f"no .jsonl feeds in the folder {path}", hint="give feed files or their folder"
+                )
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"no such feed: {path}", hint="give paths to .jsonl feed files")
+    return found
+
+
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
     try:
         with path.open("rb") as handle:
@@ -184,9 +203,7 @@ def reindex(
 
     The crawl state and the de-duplication store beside the index are brought in line with it.
     """
-    missing = [str(p) for p in feeds if not p.is_file()]
-    if missing:
-        raise UsageError(f"no such feed: {missing[0]}", hint="give paths to .jsonl feed files")
+    feeds = feed_files(feeds)
     _make_index_dir(index_dir)
     with _crawl_lock(index_dir, lock_timeout, on_wait):
         report = ReindexReport()

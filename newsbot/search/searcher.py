@@ -30,7 +30,7 @@ from newsbot.terminal import MATCH_END, MATCH_START, Progress, clean
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
 
-BUILD_HINT = "run `scrapy crawl americas` first, or `newsbot reindex FEED.jsonl --index DIR`"
+BUILD_HINT = "run `newsbot crawl americas` first, or `newsbot reindex FEED.jsonl --index DIR`"
 # A query "finds little" below this many hits; only then is a spelling suggestion worth a look.
 SUGGEST_BELOW = 3
 SNIPPET_CHARS = 240

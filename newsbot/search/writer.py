@@ -12,9 +12,12 @@ Readers need neither: a Whoosh searcher reads the last committed generation whil
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,16 @@ class Commit:
     committed_at: str
     written: tuple[str, ...]
     deleted: tuple[str, ...]
+    sealed_at: float = 0.0  # unix time the batch was closed to new documents
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """Documents to write (url -> Whoosh fields) and URLs to delete, in one commit."""
+
+    documents: dict[str, dict[str, Any]]
+    retired: frozenset[str]
+    sealed_at: float
 
 
 def open_or_create(index_dir: Path) -> index.Index:
@@ -128,6 +141,7 @@ class ArchiveWriter:
         self.lock_timeout = lock_timeout
         self._pending: dict[str, dict[str, Any]] = {}
         self._retired: set[str] = set()
+        self._sealed: Batch | None = None
         self._crawl_lock: CrawlLock | None = None
         self._index: index.Index | None = None
         self._searcher: Any = None
@@ -160,6 +174,11 @@ class ArchiveWriter:
             self._crawl_lock = None
 
     @property
+    def index(self) -> index.Index:
+        assert self._index is not None, "ArchiveWriter is not open"
+        return self._index
+
+    @property
     def is_open(self) -> bool:
         return self._searcher is not None
 
@@ -176,6 +195,11 @@ class ArchiveWriter:
             return self._pending[url]
         if url in self._retired:
             return None
+        if self._sealed is not None:
+            if url in self._sealed.documents:
+                return self._sealed.documents[url]
+            if url in self._sealed.retired:
+                return None
         return self._searcher.document(url=url)
 
     def put(self, item: dict[str, Any]) -> str:
@@ -226,33 +250,49 @@ class ArchiveWriter:
 
     def commit(self) -> Commit | None:
         """Write the pending batch in one Whoosh commit; None if there was nothing to write."""
-        if not self._pending and not self._retired:
+        batch = self.seal()
+        if batch is None:
             return None
         try:
-            writer = open_writer(self._index, timeout=self.lock_timeout, delay=_LOCK_RETRY_SECONDS)
-        except LockError as error:
-            raise IndexBusy(
-                f"could not get the write lock on {self.index_dir} in {self.lock_timeout:g}s",
-                hint="another process (a reindex?) is writing the index",
-            ) from error
-        with writer:
-            for url in self._retired:
-                writer.delete_by_term("url", url)
-            for document in self._pending.values():
-                writer.update_document(**document)
+            write_batch(self._index, batch, self.lock_timeout)
+        except BaseException:
+            self.restore(batch)
+            raise
+        return self.confirm(batch)
+
+    def seal(self) -> Batch | None:
+        """Take the pending batch out for writing (here, or by a `CommitWorker`); None if there
+        is nothing to write. Until `confirm` or `restore`, `stored` still sees it."""
+        if not self._pending and not self._retired:
+            return None
+        self._sealed = Batch(dict(self._pending), frozenset(self._retired), time.time())
+        self._pending.clear()
+        self._retired.clear()
+        return self._sealed
+
+    def confirm(self, batch: Batch) -> Commit:
+        """`batch` is committed: read the index as it is now."""
         done = Commit(
             generation=self._index.latest_generation(),
             committed_at=utc_now_iso(),
-            written=tuple(self._pending),
-            deleted=tuple(self._retired),
+            written=tuple(batch.documents),
+            deleted=tuple(batch.retired),
+            sealed_at=batch.sealed_at,
         )
-        self._pending.clear()
-        self._retired.clear()
+        self._sealed = None
         # A fresh searcher rather than refresh(): refreshing a reader of an empty index fails
         # in some Whoosh forks, and opening one costs little next to a commit.
         self._searcher.close()
         self._searcher = self._index.searcher()
         return done
+
+    def restore(self, batch: Batch) -> None:
+        """`batch` failed: put it back under what was queued since, for the next commit."""
+        self._sealed = None
+        for url, document in batch.documents.items():
+            if url not in self._pending and url not in self._retired:
+                self._pending[url] = document
+        self._retired |= {url for url in batch.retired if url not in self._pending}
 
     def record_crawl(self, **fields: Any) -> dict[str, Any]:
         """Merge `fields` into `last_crawl` in newsbot-crawl.json, starting a new record when
@@ -275,6 +315,54 @@ class ArchiveWriter:
         document["last_seen"] = utc_naive(history.last_seen)
         self._pending[item["url"]] = document
         self._retired.discard(item["url"])
+
+
+def write_batch(ix: index.Index, batch: Batch, lock_timeout: float) -> int:
+    """Write `batch` into `ix` in one Whoosh commit under its write lock; return the new
+    generation. On any failure the index stays at its last commit, unlocked."""
+    index_dir = Path(ix.storage.folder)
+    try:
+        writer = open_writer(ix, timeout=lock_timeout, delay=_LOCK_RETRY_SECONDS)
+    except LockError as error:
+        raise IndexBusy(
+            f"could not get the write lock on {index_dir} in {lock_timeout:g}s",
+            hint="another process (a reindex?) is writing the index",
+        ) from error
+    try:
+        for url in batch.retired:
+            writer.delete_by_term("url", url)
+        for document in batch.documents.values():
+            writer.update_document(**document)
+        writer.commit()
+    except BaseException:
+        # Whoosh's `with writer:` does not cancel a writer whose commit() raised, so a failed
+        # commit (a full disk) kept MAIN_WRITELOCK and every later commit waited in vain.
+        _abandon(writer, index_dir)
+        raise
+    return ix.latest_generation()
+
+
+def _abandon(writer: Any, index_dir: Path) -> None:
+    """Undo a Whoosh writer whose commit failed: release its lock, and delete the files of its
+    new segment and its half-written TOC, which no committed TOC names (left behind, they kept
+    a full disk full)."""
+    try:
+        writer.cancel()
+    except Exception:
+        # Closing the segment's files can fail the way the commit did, before cancel() got to
+        # the lock: release it ourselves.
+        if writer.writelock is not None:
+            with contextlib.suppress(Exception):
+                writer.writelock.release()
+    # Its pool's scratch directory (<index>.tmp) too: cancel() removes it only when it gets
+    # that far, and it can hold as much as the segment.
+    shutil.rmtree(index_dir / f"{writer.indexname}.tmp", ignore_errors=True)
+    segment = writer.newsegment.segment_id() + "."
+    temporary_toc = f"_{writer.indexname}_"
+    for path in index_dir.iterdir():
+        name = path.name
+        if name.startswith(segment) or (name.startswith(temporary_toc) and ".toc." in name):
+            path.unlink(missing_ok=True)
 
 
 def _history_of(stored: dict[str, Any], item: dict[str, Any], now: str) -> History:

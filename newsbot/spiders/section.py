@@ -44,6 +44,7 @@ from newsbot.parsers import NotAnArticle, ParseError, parse_article
 from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss
 from newsbot.parsers.front import parse_front
 from newsbot.parsers.sitemaps import iter_sitemap
+from newsbot.pipelines.signals import index_committed
 from newsbot.sites import NEWS_SITEMAP_URL, SITEMAP_INDEX_URL, front_url, guess_rss_name, rss_url
 from newsbot.spiders.backfill import (
     DEFAULT_BATCH,
@@ -156,6 +157,8 @@ class SectionSpider(scrapy.Spider):
         # Thousands of failing backlog URLs must not bury the log: the first few of each kind
         # are logged, the rest counted and summarised at close.
         spider.log_cap = RepeatCap.install(settings.getint("NEWSBOT_LOG_REPEAT_LIMIT", 20))
+        if spider.crawl_state is not None:  # durable in step with the index (crawlstate.py)
+            crawler.signals.connect(spider.crawl_state.commit, signal=index_committed)
         return spider
 
     @classmethod

@@ -1,0 +1,54 @@
+"""MinHash speed: newsbot's numpy MinHash against the pure-Python loop it replaced.
+
+    .venv/bin/python bench/bench_minhash.py [--articles 200]
+
+Both run over the same generated 800-1,200-word articles (bench/corpus.py); the loop is the
+reference in tests/test_minhash.py, which also checks that both give the same signatures.
+Prints ms per article (best of 3 rounds) and the speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from corpus import Corpus
+from test_minhash import reference_minhash
+
+from newsbot.search.dedupe_store import minhash
+
+
+def ms_per_article(function: Callable[[str], bytes], bodies: list[str]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for body in bodies:
+            function(body)
+        best = min(best, time.perf_counter() - start)
+    return 1000 * best / len(bodies)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=200)
+    args = parser.parse_args(argv)
+    bodies = [item["body"] for item in Corpus().articles(args.articles)]
+    words = sum(len(b.split()) for b in bodies) / len(bodies)
+    numpy_ms = ms_per_article(minhash, bodies)
+    loop_ms = ms_per_article(reference_minhash, bodies[: max(1, len(bodies) // 10)])
+    print(f"{len(bodies)} articles, {words:.0f} words on average")
+    print(f"{'MinHash':28} {'ms/article':>10}")
+    print(f"{'pure-Python loop (before)':28} {loop_ms:10.2f}")
+    print(f"{'numpy (now)':28} {numpy_ms:10.2f}")
+    print(f"{'speed-up':28} {loop_ms / numpy_ms:9.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -35,6 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobdir", type=Path, metavar="DIR", help="keep the crawl's queue in DIR to pause/resume"
     )
     add_index_argument(parser)
+    parser.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="also backfill the section's past from the sitemap index, from this day on",
+    )
+    parser.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="with --since: the last day to backfill (today)"
+    )
     add_run_arguments(parser)
 
 
@@ -60,14 +68,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="a Scrapy or NEWSBOT_* setting for this run; repeatable",
-    )
-    parser.add_argument(
-        "--since",
-        metavar="YYYY-MM-DD",
-        help="also backfill the section's past from the sitemap index, from this day on",
-    )
-    parser.add_argument(
-        "--until", metavar="YYYY-MM-DD", help="with --since: the last day to backfill (today)"
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show Scrapy's log instead of a progress line"

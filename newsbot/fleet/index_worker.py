@@ -31,6 +31,7 @@ from twisted.internet import task
 from newsbot.fleet import connection
 from newsbot.fleet.connection import FleetError
 from newsbot.items import ArticleItem
+from newsbot.pipelines import signals as newsbot_signals
 from newsbot.spiders.section import add_default_feed, state_path_from
 from newsbot.state import CrawlStateBackend, RedisCrawlState, SqliteCrawlState
 
@@ -81,6 +82,8 @@ class IndexWorkerSpider(scrapy.Spider):
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.item_failed, signal=signals.item_error)
         crawler.signals.connect(spider.closed_handler, signal=signals.spider_closed)
+        # As in a single crawl: the SQLite state's rows become durable with each index commit.
+        crawler.signals.connect(spider.commit_states, signal=newsbot_signals.index_committed)
         return spider
 
     @classmethod
@@ -189,6 +192,10 @@ class IndexWorkerSpider(scrapy.Spider):
         if path is None:
             return
         self.states = [SqliteCrawlState(path), RedisCrawlState(self.server)]
+
+    def commit_states(self, **kwargs: Any) -> None:
+        for state in self.states:
+            state.commit()
 
     def closed_handler(self, spider: scrapy.Spider, reason: str) -> None:
         for state in self.states:

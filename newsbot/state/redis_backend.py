@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from newsbot.crawlstate import CrawlState, StoredArticle, newest
-from newsbot.dates import utc_now_iso
 from newsbot.fleet import connection
+from newsbot.state.crawlstate import CrawlState, StoredArticle, record_rows
 
 
 class RedisCrawlState(CrawlState):
@@ -34,14 +33,12 @@ class RedisCrawlState(CrawlState):
         modified: str | None,
         source_date: str | None,
     ) -> None:
-        when = utc_now_iso()
-        writes: dict[str, str] = {}
-        for url in dict.fromkeys(u for u in [canonical_url, *urls] if u):
-            previous = self.get(url)
-            keep_source = newest(source_date, previous.source_date if previous else None)
-            writes[url] = json.dumps([canonical_url, modified, keep_source, when])
-        if writes:
-            self.server.hset(self.key, mapping=writes)
+        rows = record_rows(self, urls, canonical_url, modified, source_date)
+        if rows:
+            self.server.hset(self.key, mapping={row[0]: json.dumps(row[1:]) for row in rows})
+
+    def commit(self) -> None:
+        return None  # every record is written at once
 
     def __len__(self) -> int:
         canonical = {json.loads(v)[0] for v in self.server.hvals(self.key)}
@@ -71,6 +68,9 @@ class DeferredRecords:
         source_date: str | None,
     ) -> None:
         self._pending[canonical_url] = [urls, canonical_url, modified, source_date]
+
+    def commit(self) -> None:
+        return None  # nothing is written here: the index writer records after its commit
 
     def take(self) -> list[Any] | None:
         """The record made last (the hand-off takes it right after the spider made it)."""

@@ -216,3 +216,23 @@ def test_requests_travel_as_json_not_pickle() -> None:
     json.loads(text)  # plain JSON: nothing in it can run code when read
     with pytest.raises(TypeError):
         serialize.dumps({"meta": {"when": object()}})
+
+
+def test_the_host_budget_holds_concurrency_and_spacing_across_clients(redis_url: str) -> None:
+    # Two clients stand in for two workers: the budget is the server's, not a client's.
+    first, second = redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url)
+    acquire = [c.register_script(connection.ACQUIRE) for c in (first, second)]
+    keys = list(connection.host_keys("127.0.0.1:8080"))
+
+    def ask(client: int, token: str, interval: float = 0.0, limit: int = 2) -> float:
+        return float(acquire[client](keys=keys, args=[interval, limit, token, 60]))
+
+    assert ask(0, "a") == 0 and ask(1, "b") == 0
+    assert ask(0, "c") > 0  # two in flight fleet-wide: the third waits
+    first.zrem(keys[1], "a")  # one comes back
+    assert ask(1, "c") == 0
+    first.zrem(keys[1], "b", "c")
+    # Spacing: after one grant, the other client must wait about the interval.
+    assert ask(0, "d", interval=0.5, limit=0) == 0
+    wait = ask(1, "e", interval=0.5, limit=0)
+    assert 0.3 < wait <= 0.5

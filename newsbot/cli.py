@@ -39,6 +39,16 @@ class OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def add_url_argument(parser: argparse.ArgumentParser) -> None:
+    """The article URL argument of `newsbot show` and `newsbot history`."""
+    parser.add_argument(
+        "url",
+        type=article_url,
+        metavar="URL",
+        help="article URL (canonical, AMP or with tracking)",
+    )
+
+
 def article_url(text: str) -> str:
     """An article URL argument as the index keys it (tracking stripped, canonical host)."""
     try:

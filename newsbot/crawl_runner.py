@@ -227,6 +227,14 @@ def summary(section: str, stats: Mapping[str, Any], seconds: float, log_file: Pa
     tally = Tally.from_stats(stats)
     reason = stats.get("finish_reason", "unknown")
     lines = [f"{section}: {reason} in {seconds:.1f}s — {tally.line()}"]
+    unreached = {
+        key.rsplit("/", 1)[-1]: count
+        for key, count in stats.items()
+        if key.startswith("newsbot/discovery/failed/")
+    }
+    if unreached:
+        said = ", ".join(f"{count} {reason}" for reason, count in sorted(unreached.items()))
+        lines.append(f"  discovery pages that failed: {said}")
     for reason, number in tally.failures:
         lines.append(f"  not stored: {number} {reason}")
     if log_file is not None:
@@ -255,7 +263,7 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
     from scrapy.utils.asyncio import create_looping_call
     from twisted.python.failure import Failure
 
-    from newsbot.scrapy_commands.crawl import FAILED_FINISH_REASONS
+    from newsbot.extensions import FAILED_FINISH_REASONS
 
     process = CrawlerProcess(settings)
     common_args = {"refetch": "all"} if options.refetch else {}

@@ -32,6 +32,8 @@ from twisted.web import _newclient
 from newsbot.dates import utc_now_iso
 from newsbot.home import is_off
 from newsbot.middlewares import LostRedirect
+from newsbot.pipelines import DISK_FULL, INDEX_BUSY
+from newsbot.search.writer import CRAWL_STATE_FILE, read_crawl_state, write_json_atomically
 from newsbot.urls import canonical_article_url
 
 if TYPE_CHECKING:
@@ -132,6 +134,8 @@ class FrontSnapshots:
 
 # The finish reason of a crawl that found no article; `scrapy crawl` exits with status 1 on it.
 NO_ARTICLES = "no_articles"
+# ... and of one that could not reach the site at all (no DNS, refused, timed out).
+SITE_UNREACHABLE = "site_unreachable"
 
 
 class ZeroArticleAlarm:
@@ -160,14 +164,34 @@ class ZeroArticleAlarm:
     def spider_idle(self, spider: Spider) -> None:
         # Idle means nothing left to do. Closing with our own reason puts it in `finish_reason`,
         # which wrappers and the stats dump show, instead of a misleading "finished".
-        if self._found() == 0:
-            raise CloseSpider(NO_ARTICLES)
+        if self._found() > 0:
+            return
+        unreachable = self._unreachable()
+        if unreachable:
+            logger.error(
+                "Cannot reach the site: every discovery page failed (%s). Check the network "
+                "connection, or NEWSBOT_SITE when crawling a mirror.",
+                unreachable,
+            )
+            raise CloseSpider(SITE_UNREACHABLE)
+        raise CloseSpider(NO_ARTICLES)
+
+    def _unreachable(self) -> str:
+        """'dns 2, timeout 1' when every discovery page failed on the network, else ''."""
+        assert self.crawler is not None and self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        prefix = "newsbot/discovery/failed/"
+        failed = {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
+        answered = stats.get("downloader/response_count", 0)
+        if not failed or answered or not set(failed) <= NETWORK_REASONS:
+            return ""
+        return ", ".join(f"{reason} {count}" for reason, count in sorted(failed.items()))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler is not None and self.crawler.stats is not None
         stats = self.crawler.stats
-        # Only a crawl that ran to its end can say the site had nothing; one stopped early
-        # (Ctrl-C, a busy index) says nothing about the site.
+        # Only a crawl that ran to its end and reached the site can say the site had nothing;
+        # one stopped early (Ctrl-C, a busy index, no network) says nothing about the site.
         if self._found() > 0 or reason not in {"finished", NO_ARTICLES}:
             return
         stats.set_value("newsbot/crawl/zero_articles", 1)
@@ -194,6 +218,10 @@ class ZeroArticleAlarm:
 # The finish reason of a crawl that found articles and stored none of them (nor had them stored
 # already); `scrapy crawl` exits with status 1 on it.
 ALL_FAILED = "all_failed"
+# The finish reasons `scrapy crawl` and `newsbot crawl` exit 1 on.
+FAILED_FINISH_REASONS = frozenset(
+    {NO_ARTICLES, SITE_UNREACHABLE, ALL_FAILED, INDEX_BUSY, DISK_FULL}
+)
 
 # Network failures by what a reader needs to know: Scrapy's own exceptions and Twisted's.
 _NETWORK_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
@@ -218,6 +246,8 @@ _NETWORK_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
         "connection_lost",
     ),
 )
+NETWORK_REASONS = frozenset(reason for _, reason in _NETWORK_REASONS)
+NETWORK_ERRORS = tuple(error for errors, _ in _NETWORK_REASONS for error in errors)
 
 
 def failure_reason(failure: Failure) -> tuple[str, str]:
@@ -392,3 +422,51 @@ class LossReport:
 def _article_key(request: Request | None) -> str | None:
     discovered = request.meta.get(DISCOVERED_META) if request is not None else None
     return canonical_article_url(discovered) if discovered else None
+
+
+class CrawlRecord:
+    """Write how the crawl ended into `newsbot-crawl.json` beside the index: its finish reason,
+    and a status of `finished`, `failed` (a reason `scrapy crawl` exits 1 on) or `stopped`
+    (Ctrl-C, a page or time limit), so `newsbot stats` never shows a failed crawl as a normal
+    last crawl.
+
+    The index pipeline writes the record, but closes before Scrapy knows the finish reason; this
+    adds it at spider_closed, and only to the record of this crawl (the same `started_at`).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.started_at: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRecord:
+        index_dir = crawler.settings.get("NEWSBOT_INDEX_DIR")
+        if not index_dir or not crawler.settings.getbool("NEWSBOT_INDEX_ENABLED", True):
+            raise NotConfigured("no index to record the crawl in")
+        ext = cls(Path(index_dir))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        # The index pipeline opened first and started this crawl's record.
+        self.started_at = read_crawl_state(self.index_dir).get("last_crawl", {}).get("started_at")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        state = read_crawl_state(self.index_dir)
+        last = state.get("last_crawl")
+        if not last or self.started_at is None or last.get("started_at") != self.started_at:
+            return  # the index was never ours (index_busy), or another crawl began since
+        if reason == "finished":
+            status = "finished"
+        elif reason in FAILED_FINISH_REASONS:
+            status = "failed"
+        else:
+            status = "stopped"
+        if last.get("status") in {DISK_FULL, "failed"}:
+            status = "failed"
+        last.update(finish_reason=reason, status=status)
+        state["last_crawl"] = last
+        if state.get("last_finished_crawl", {}).get("started_at") == self.started_at:
+            state["last_finished_crawl"] = last
+        write_json_atomically(self.index_dir / CRAWL_STATE_FILE, state)

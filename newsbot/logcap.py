@@ -63,3 +63,32 @@ class RepeatCap(logging.Filter):
                 template,
                 self.limit,
             )
+
+
+class NoNetworkTracebacks(logging.Filter):
+    """Keep the message, drop the traceback, of a record whose exception is a network failure.
+
+    Scrapy's robots.txt middleware logs "Error downloading …" with the whole traceback of a
+    refused connection or a failed DNS lookup: offline, four of them buried the one line that
+    said the site could not be reached. The cause is already in the message.
+    """
+
+    def __init__(self, network_errors: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.network_errors = network_errors
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        # Twisted wraps the error in a Failure; its .value is the exception itself.
+        error = getattr(error, "value", error)
+        if isinstance(error, self.network_errors):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+    @classmethod
+    def install(cls, network_errors: tuple[type[BaseException], ...]) -> NoNetworkTracebacks:
+        quiet = cls(network_errors)
+        for name in ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper"):
+            logging.getLogger(name).addFilter(quiet)
+        return quiet

@@ -57,12 +57,19 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.warc.capture.WarcCaptureMiddleware": 920,
     # Between the mirror and RedirectMiddleware (600): it sees site URLs.
     "newsbot.middlewares.RedirectGuardMiddleware": 700,
+    # Before DownloadTimeoutMiddleware (350): discovery pages and robots.txt fail fast.
+    "newsbot.middlewares.DiscoveryTimeoutMiddleware": 340,
 }
 EXTENSIONS = {
     "newsbot.extensions.FrontSnapshots": 500,
     "newsbot.extensions.ZeroArticleAlarm": 510,
+    "newsbot.extensions.CrawlRecord": 530,
     "newsbot.extensions.LossReport": 520,
 }
+# Seconds a discovery page (front, feed, sitemap) or robots.txt may take, and its retries: an
+# unreachable site is reported within timeout x (1 + retries) seconds, not minutes.
+NEWSBOT_DISCOVERY_TIMEOUT = 10.0
+NEWSBOT_DISCOVERY_RETRIES = 1
 # Which sources a section crawl reads to find articles.
 NEWSBOT_DISCOVER_FRONT = True
 NEWSBOT_DISCOVER_RSS = True

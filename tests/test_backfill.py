@@ -231,8 +231,10 @@ def test_sigkill_then_resume_fetches_nothing_stored_and_loses_nothing(
     assert killed.returncode == -signal.SIGKILL
     again = set(killed.articles()) & set(resumed.articles())
     assert not again & stored, "an article stored before the kill was fetched again"
-    # Only what was in flight (fetched, not yet committed) when the process died comes again.
-    assert len(again) <= 2
+    # Only what was in flight (fetched, not yet committed) when the process died comes again:
+    # with batches of one, a batch committing in the background, one filling, and the one
+    # request on the wire.
+    assert len(again) <= 3
     assert Counter(resumed.articles()).most_common(1)[0][1] == 1
 
 

@@ -35,6 +35,7 @@ def test_every_era_has_a_fixture() -> None:
         "testid",
         "interactive",
         "live",
+        "live_pinned",
         "mobile",
         "pre2012",
         "blog2011",
@@ -763,3 +764,98 @@ def test_front_lists_blog_posts_it_links_to() -> None:
         "https://dealbook.nytimes.com/2012/03/05/a-quiet-bid/",
         "https://wordplay.blogs.nytimes.com/2013/02/01/puzzle/",
     ]
+
+
+def test_paragraphs_an_unclosed_embed_swallows_mid_body_are_kept_in_order() -> None:
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8")
+    # The embed opens before the second paragraph and never closes: every later paragraph of
+    # the column (and the columns after it) ends up inside it.
+    second = page.index('<p class="css-exrw3m evys1bk0">The Coast Guard')
+    page = page[:second] + '<div class="embed"><div class="embed-frame">' + page[second:]
+    assert parse_article(page)["body"] == expected("react")["body"]
+
+
+def test_italic_promo_that_links_away_is_not_body_anywhere() -> None:
+    anchor = '<p class="css-exrw3m evys1bk0">Keepers like Mr. Brack'
+    promo = (
+        '<p class="css-exrw3m evys1bk0"><em>Read more about the coast’s last keepers'
+        ' <a href="https://www.nytimes.com/2019/01/01/us/keepers.html">here</a>.</em></p>'
+    )
+    page = (FIXTURES / "react.html").read_text(encoding="utf-8").replace(anchor, promo + anchor)
+    assert parse_article(page)["body"] == expected("react")["body"]
+
+
+def test_thumbnail_in_a_sidebar_is_not_a_caption() -> None:
+    sidebar = (
+        '<aside class="css-r3l4"><a href="https://www.nytimes.com/2022/05/01/us/other.html">'
+        '<h3>Orchards Try Owls Again</h3></a><figure><img src="https://static01.nyt.com/t.jpg">'
+        '<figcaption><span class="e1z0qqy90"><span>Credit...</span><span>Ivo Kern</span></span>'
+        "</figcaption></figure></aside>"
+    )
+    item = _testid_with('<p id="article-summary"', sidebar + '<p id="article-summary"')
+    assert item["captions"] == expected("testid")["captions"]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        '<aside class="related"><h2>Related</h2><p>Orchards try owls again.</p></aside>',
+        '<div class="newsletter"><p>Get our weekly letter.</p><button>Sign Up</button></div>',
+    ],
+)
+def test_box_inside_a_paragraph_left_open_is_not_part_of_it(box: str) -> None:
+    page = (FIXTURES / "pre2012.html").read_text(encoding="utf-8")
+    page = page.replace("<NYT_AUTHOR_ID>", "<NYT_AUTHOR_ID>" + box, 1)
+    assert parse_article(page)["body"] == expected("pre2012")["body"]
+
+
+def test_signature_skips_a_sign_up_form_pulled_into_the_story() -> None:
+    form = '<form class="registration"><p>By signing up, you agree to receive updates.</p></form>'
+    page = (FIXTURES / "projects.html").read_text(encoding="utf-8")
+    page = page.replace("</article>", form + "</article>", 1)
+    assert parse_article(page)["authors"] == expected("projects")["authors"]
+
+
+def test_signature_is_the_byline_when_the_page_states_none() -> None:
+    page = (FIXTURES / "projects.html").read_text(encoding="utf-8")
+    page = re.sub(r"<meta[^>]*>", "", page)
+    assert parse_article(page)["authors"] == expected("projects")["authors"]
+
+
+def test_time_of_a_related_story_is_not_the_publication_date() -> None:
+    page = (FIXTURES / "projects.html").read_text(encoding="utf-8")
+    page = re.sub(r"<meta[^>]*>", "", page)
+    page = page.replace(
+        "</article>",
+        '<section class="related-coverage"><article class="story"><a href="/2017/03/09/x.html">'
+        "<time>March 9, 2017</time></a></article></section></article>",
+        1,
+    )
+    assert parse_article(page)["published"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "before"),
+    [
+        ("pre2012", "<p>\n&ldquo;Nobody is waiting"),
+        ("blog2011", "<p>Regulatory filings show"),
+    ],
+)
+def test_unclosed_embed_in_a_template_without_paragraph_classes_keeps_the_rest(
+    name: str, before: str
+) -> None:
+    page = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    assert before in page
+    page = page.replace(before, '<div class="embed"><div>' + before, 1)
+    assert parse_article(page)["body"] == expected(name)["body"]
+
+
+def test_update_stamp_glued_to_the_shown_day_gives_the_day_not_the_update_time() -> None:
+    page = stripped((FIXTURES / "react.html").read_text(encoding="utf-8"))
+    page = page.replace(
+        '<time class="css-129k401 e16638kd0" datetime="2019-10-03">Oct. 3, 2019</time>',
+        '<time datetime="2019-10-04T18:11:15-04:00"><span>Oct. 3, 2019</span>'
+        "<span>Updated 6:11 p.m. ET</span></time>",
+    )
+    item = parse_article(page, "https://www.nytimes.com/2019/10/03/nyregion/x.html")
+    assert item["published"] == "2019-10-03T00:00:00-04:00"

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from newsbot.cli import add_index_argument, article_url, resolve_index
+from newsbot.cli import add_index_argument, add_url_argument, resolve_index
 from newsbot.errors import NewsbotError
 from newsbot.search.history import History, changed_fields, diff, find, timeline
 from newsbot.search.searcher import open_searcher
@@ -20,12 +20,7 @@ EXAMPLE = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "url",
-        type=article_url,
-        metavar="URL",
-        help="article URL (canonical, AMP or with tracking)",
-    )
+    add_url_argument(parser)
     add_index_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object with every version"

@@ -7,7 +7,7 @@ import shutil
 import textwrap
 from typing import Any
 
-from newsbot.cli import add_index_argument, article_url, resolve_index
+from newsbot.cli import add_index_argument, add_url_argument, resolve_index
 from newsbot.errors import NewsbotError
 from newsbot.pager import page
 from newsbot.search.history import find
@@ -23,12 +23,7 @@ _MOST_COLUMNS = 88
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "url",
-        type=article_url,
-        metavar="URL",
-        help="article URL (canonical, AMP or with tracking)",
-    )
+    add_url_argument(parser)
     add_index_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the stored item as one line")
 

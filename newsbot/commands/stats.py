@@ -7,7 +7,7 @@ import sys
 
 from newsbot.cli import add_index_argument, resolve_index
 from newsbot.search.searcher import BUILD_HINT, open_searcher
-from newsbot.search.stats import collect
+from newsbot.search.stats import IndexStats, collect
 from newsbot.terminal import clean, json_line
 
 NAME = "stats"
@@ -28,6 +28,15 @@ def _size(size: int) -> str:
     return f"{size:.1f} GiB"
 
 
+def _how_it_ended(stats: IndexStats) -> str:
+    status, reason = stats.last_crawl_status, stats.last_crawl_finish_reason
+    if status in (None, "finished") and reason in (None, "finished"):
+        return ""
+    if status == "running":
+        return " (did not finish: still running, or killed)"
+    return f" ({clean(status)}: {clean(reason)})" if reason else f" ({clean(status)})"
+
+
 def run(args: argparse.Namespace) -> int:
     index_dir = resolve_index(args)
     with open_searcher(index_dir, allow_empty=True) as searcher:
@@ -41,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"documents:  {stats.documents}")
     print(f"oldest:     {clean(stats.oldest) or '-'}")
     print(f"newest:     {clean(stats.newest) or '-'}")
-    print(f"last crawl: {clean(stats.last_crawl) or '-'}")
+    print(f"last crawl: {clean(stats.last_crawl) or '-'}{_how_it_ended(stats)}")
     print(f"size:       {_size(stats.size_bytes)} ({stats.size_bytes} bytes)")
     print("sections:")
     for name, count in stats.sections.items():

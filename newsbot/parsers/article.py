@@ -236,7 +236,8 @@ def _tags(meta: dict[str, list[str]], ld_article: dict[str, Any] | None) -> list
         tags.extend(str(k) for k in keywords)
     elif isinstance(keywords, str):
         tags.extend(keywords.split(","))
-    return list(dict.fromkeys(clean(tag) for tag in tags if clean(tag)))
+    cleaned = (clean(tag) for tag in tags)
+    return list(dict.fromkeys(tag for tag in cleaned if tag))
 
 
 def _language(

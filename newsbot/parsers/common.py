@@ -41,6 +41,8 @@ _STRING_VALUE = etree.XPath("string()")
 
 
 def text_of(element: Element) -> str:
+    if not len(element):
+        return clean(element.text)  # a leaf: no XPath call needed
     return clean(_STRING_VALUE(element))
 
 
@@ -231,8 +233,8 @@ class Markup:
     era: str
     find_story: Callable[[Landmarks], Element | None]
     headline: etree.XPath
-    byline: etree.XPath
-    paragraphs: etree.XPath
+    byline: Callable[[Element], list[Any]]
+    paragraphs: Callable[[Element], list[Element]]
     end_notes: etree.XPath
     figures: Callable[[Element], list[Element]]
 
@@ -244,6 +246,17 @@ def enclosing_story(element: Element) -> Element:
     """The article (else main content, else page body) an element belongs to."""
     found = _ENCLOSING_STORY(element)
     return found[0] if found else element
+
+
+def inside(element: Element, tags: set[str], stop: Element) -> bool:
+    """Whether one of the element's ancestors below `stop` has one of the tags. (A Python walk:
+    an XPath `ancestor::` test would look at every ancestor up to the root.)"""
+    for ancestor in element.iterancestors():
+        if ancestor is stop:
+            return False
+        if ancestor.tag in tags:
+            return True
+    return False
 
 
 def main_article(landmarks: Landmarks) -> Element | None:

@@ -21,9 +21,12 @@ MARKUP = Markup(
     ),
     # The post's own paragraphs are children of the entry content (or of one wrapper in it);
     # the widgets nest theirs deeper.
+    # An embed left unclosed (`<div class="embed"><div>`) pulls the rest of the post into its
+    # inner, unmarked block.
     paragraphs=xpath(
         f".//{CONTENT}/*[self::p or self::ul or self::ol or self::blockquote]"
         f" | .//{CONTENT}/div[not(@class) or has-class('story-body')]/p"
+        f" | .//{CONTENT}/*[@class]/*[not(@class or @id)]/p[not(@class)]"
     ),
     end_notes=xpath(f".//{CONTENT}/div[has-class('story-addendum')]//strong"),
     # A photo block: an image with a caption or credit beside it (WordPress `wp-caption`).

@@ -7,10 +7,16 @@ from collections.abc import Callable
 from newsbot.parsers.common import Element, Landmarks, Markup, main_article, xpath
 
 _BODY_RUN = "div[has-class('articleBody')]"
-# Inline boxes sit inside a run when a `<p>` was left open; their text is never body.
+# A run's paragraphs are its children, or sit in wrappers without a class or id (a `<p>` left
+# open, `<nyt_text>`). Boxes inside a run (`div.articleInline` photos and "Related" lists,
+# Portfolio tools, promo and ad boxes, the author's bio) all carry a class or an id; their
+# text is never body.
 _NOT_IN_BOX = (
-    "[not(ancestor::div[has-class('articleInline') or has-class('inlineImage')"
-    " or has-class('authorIdentification')])]"
+    f"[not(ancestor::*[@class or @id][ancestor::{_BODY_RUN}])"
+    # An embed left unclosed (`<div class="embed"><div>` with no end tags) pulls the rest of
+    # the run into its inner, unmarked block: paragraphs there are the run's own.
+    " or (not(@class) and parent::*[not(@class or @id)]"
+    "/parent::*[@class][not(ancestor-or-self::div[has-class('articleInline')])])]"
 )
 
 

@@ -16,10 +16,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from newsbot.extensions import ALL_FAILED, NO_ARTICLES
-from newsbot.pipelines import DISK_FULL, INDEX_BUSY
-
-FAILED_FINISH_REASONS = frozenset({NO_ARTICLES, ALL_FAILED, INDEX_BUSY, DISK_FULL})
+from newsbot.extensions import FAILED_FINISH_REASONS
 
 
 class Command(ScrapyCrawlCommand):

@@ -21,7 +21,6 @@ from whoosh.searching import Searcher
 
 from newsbot import formats
 from newsbot.errors import NewsbotError
-from newsbot.items import ARTICLE_FIELDS
 from newsbot.search.query import Filters, parse_query
 from newsbot.search.schema import document_to_item
 from newsbot.search.searcher import filter_docs
@@ -44,6 +43,9 @@ def _row_writer(stream: TextIO, fmt: str) -> Callable[[dict[str, Any]], None]:
     """A function that writes one item to `stream` in `fmt` (jsonl, csv or tsv)."""
     if fmt == "jsonl":
         return lambda item: stream.write(json_line(item) + "\n")
+    # Imported here: the item contract loads Scrapy, which `newsbot export` need not.
+    from newsbot.items import ARTICLE_FIELDS
+
     table = formats.writer(stream, ARTICLE_FIELDS, fmt)
     return lambda item: table.writerow(
         {name: formats.cell(item.get(name)) for name in ARTICLE_FIELDS}

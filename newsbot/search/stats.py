@@ -23,6 +23,10 @@ class IndexStats:
     sections: dict[str, int] = field(default_factory=dict)
     size_bytes: int = 0
     last_crawl: str | None = None
+    # How the most recent crawl ended: finished, failed, stopped, or running (still running,
+    # or killed); and Scrapy's finish reason (no_articles, site_unreachable, ...).
+    last_crawl_status: str | None = None
+    last_crawl_finish_reason: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -59,9 +63,16 @@ def collect(searcher: Searcher, index_dir: Path) -> IndexStats:
             stats.last_crawl is None or utc_naive(crawled) > utc_naive(stats.last_crawl)
         ):
             stats.last_crawl = crawled
-    finished = read_crawl_state(index_dir).get("last_finished_crawl", {}).get("finished_at")
+    state = read_crawl_state(index_dir)
+    finished = state.get("last_finished_crawl", {}).get("finished_at")
     if finished:
         stats.last_crawl = finished
+    last = state.get("last_crawl", {})
+    stats.last_crawl_status = last.get("status")
+    stats.last_crawl_finish_reason = last.get("finish_reason")
+    if last.get("status") not in (None, "finished"):
+        # The crawl that did not finish well is the one to show, with when it started.
+        stats.last_crawl = last.get("finished_at") or last.get("started_at") or stats.last_crawl
     stats.oldest = oldest[1] if oldest else None
     stats.newest = newest[1] if newest else None
     stats.sections = dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -33,12 +33,14 @@ from newsbot.extensions import (
     DISCOVERED_META,
     FETCHED_STAT,
     FOUND_STAT,
+    NETWORK_ERRORS,
     PARSED_STAT,
     article_lost,
     failure_reason,
     front_seen,
 )
-from newsbot.logcap import RepeatCap
+from newsbot.logcap import NoNetworkTracebacks, RepeatCap
+from newsbot.middlewares import DISCOVERY_META
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
 from newsbot.parsers.feeds import DEFAULT_MAX_UNPACKED, FeedError, gunzip, parse_rss
 from newsbot.parsers.front import parse_front
@@ -157,6 +159,7 @@ class SectionSpider(scrapy.Spider):
         # Thousands of failing backlog URLs must not bury the log: the first few of each kind
         # are logged, the rest counted and summarised at close.
         spider.log_cap = RepeatCap.install(settings.getint("NEWSBOT_LOG_REPEAT_LIMIT", 20))
+        NoNetworkTracebacks.install(NETWORK_ERRORS)
         if spider.crawl_state is not None:  # durable in step with the index (crawlstate.py)
             crawler.signals.connect(spider.crawl_state.commit, signal=index_committed)
         return spider
@@ -184,8 +187,10 @@ class SectionSpider(scrapy.Spider):
         if not sources:
             logger.error("Every discovery source is switched off: nothing to crawl")
         for url, callback in sources:
-            limit = {"download_maxsize": self.sitemap_max_bytes} if url == NEWS_SITEMAP_URL else {}
-            yield scrapy.Request(url, callback, errback=self.source_failed, priority=10, meta=limit)
+            meta: dict[str, Any] = {DISCOVERY_META: True}
+            if url == NEWS_SITEMAP_URL:
+                meta["download_maxsize"] = self.sitemap_max_bytes
+            yield scrapy.Request(url, callback, errback=self.source_failed, priority=10, meta=meta)
         if self.backfill_range is not None:
             logger.info("Backfill of %s from the sitemap index", self.backfill_range)
             yield self.backlog.index_request(SITEMAP_INDEX_URL)
@@ -256,6 +261,7 @@ class SectionSpider(scrapy.Spider):
         # The front is the one source every section has; a missing feed (a guessed RSS name) or
         # sitemap only narrows discovery.
         is_front = request.callback == self.parse_front
+        reason, _ = failure_reason(failure)
         logger.log(
             logging.ERROR if is_front else logging.WARNING,
             "Discovery page %s failed: %s",
@@ -263,6 +269,8 @@ class SectionSpider(scrapy.Spider):
             failure.getErrorMessage(),
         )
         self.crawler.stats.inc_value(f"{STAT}/source_failed")
+        # By reason, so a crawl that reached nothing can say why (extensions.ZeroArticleAlarm).
+        self.crawler.stats.inc_value(f"{STAT}/failed/{reason}")
 
     # -- deciding what to fetch -----------------------------------------------------------------
 

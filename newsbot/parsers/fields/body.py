@@ -6,7 +6,7 @@ import re
 from itertools import islice
 
 from newsbot.parsers import nyt_generic
-from newsbot.parsers.common import Element, Markup, NotAnArticle, clean, text_of, xpath
+from newsbot.parsers.common import Element, Markup, NotAnArticle, clean, inside, text_of, xpath
 from newsbot.parsers.fields.text import text_outside
 
 # Page furniture that can sit inside the body's containers.
@@ -17,9 +17,8 @@ _BOILERPLATE = re.compile(
     # The standing lines that close opinion pieces.
     r"|The Times is committed to publishing a diversity of letters to the editor\..*"
     r"|Follow The New York Times Opinion section on .*"
-    # Pre-2012 page furniture that shares the body's containers.
-    r"|Connect with .*|Also in .*|Times Reader.*|(?:Go to your|Add to) Portfolio.*"
-    r"|Try Times Reader.*|Experience the new Times app.*|Next Page ?»?|Previous Page ?»?"
+    # Pre-2012 pagination, which shares the body's containers.
+    r"|Next Page ?»?|Previous Page ?»?"
     # Desks' closing sign-up and follow lines.
     r"|For (?:weekly|daily|more) (?:email )?updates on .*sign up.*"
     r"|Sign up for (?:the |our )?[\w ’'&-]{0,60}newsletter.*"
@@ -51,7 +50,7 @@ _CORRECTION_LABEL = re.compile(r"^(?:Correction|Corrections|Editors?[’']? Note
 
 def read_body(container: Element, markup: Markup) -> list[str]:
     blocks = markup.paragraphs(container)[:MAX_BLOCKS]
-    blocks += _swallowed_paragraphs(blocks)
+    blocks = _with_swallowed(blocks)
     kept: list[str] = []
     article_sized = False
     for index, block in enumerate(blocks):
@@ -60,7 +59,8 @@ def read_body(container: Element, markup: Markup) -> list[str]:
         for text in _block_texts(block):
             if not _is_body_text(text):
                 continue
-            if not kept and _is_cross_promo(block, text):
+            # (The cheap test first: most paragraphs open with text of their own.)
+            if not (block.text or "").strip() and _is_cross_promo(block, text, not kept):
                 continue
             kept.append(text)
             article_sized = article_sized or text.count(" ") >= _ARTICLE_SIZED_WORDS
@@ -87,63 +87,129 @@ _STORY_PARAGRAPHS = xpath(
 _BODY_CLASS = xpath("self::*[has-class('evys1bk0')]")
 
 
-def _swallowed_paragraphs(blocks: list[Element]) -> list[Element]:
-    """Paragraphs that an unclosed block (an embed missing its `</div>`) pulled in after the
-    last one the era's path reaches: following it, with its class, outside figures."""
-    if not blocks or blocks[-1].tag != "p" or not blocks[-1].get("class"):
-        return []
-    last, known = blocks[-1], set(blocks)
-    found = []
-    for sibling in last.itersiblings():
-        if not isinstance(sibling.tag, str) or sibling.tag in {"figure", "aside", "p"}:
+_FIGURES = {"figure", "aside"}
+
+
+def _with_swallowed(blocks: list[Element]) -> list[Element]:
+    """The era's blocks plus the paragraphs an unclosed block (an embed missing its `</div>`)
+    pulled under it, in reading order. Such paragraphs sit in a sibling of the blocks the era's
+    path reaches, carry the class of those blocks, and are outside figures and asides. Each
+    parent of the blocks is walked once, so the work is linear in the body's size."""
+    found: list[Element] = []
+    known = set(blocks)
+    emitted: set[Element] = set()
+    walked: set[Element] = set()
+    for block in blocks:
+        parent = block.getparent()
+        if parent is None or parent in walked:
+            if block not in emitted:
+                emitted.add(block)
+                found.append(block)
             continue
-        for paragraph in sibling.iterdescendants("p"):
-            if (
-                paragraph.get("class") == last.get("class")
-                and paragraph not in known
-                and not _in_figure(paragraph, sibling)
-            ):
-                found.append(paragraph)
+        walked.add(parent)
+        classes: set[str] | None = None  # the blocks' classes, gathered when first needed
+        for child in parent:
+            if child in known:
+                if child not in emitted:
+                    emitted.add(child)
+                    found.append(child)
+                continue
+            if not isinstance(child.tag, str) or child.tag in _FIGURES or not len(child):
+                continue
+            if classes is None:
+                classes = {b.get("class") for b in parent if b in known and b.tag == "p"}
+                classes.discard(None)
+            if classes:
+                for paragraph in child.iterdescendants("p"):
+                    if paragraph not in emitted and (
+                        paragraph in known
+                        or (
+                            paragraph.get("class") in classes
+                            and not inside(paragraph, _FIGURES, child)
+                        )
+                    ):
+                        emitted.add(paragraph)
+                        found.append(paragraph)
     return found
 
 
-def _in_figure(element: Element, stop: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is stop:
-            return False
-        if ancestor.tag in {"figure", "aside"}:
-            return True
-    return False
-
-
-def _is_cross_promo(block: Element, text: str) -> bool:
-    """A paragraph wholly in italics, above the story, that sends the reader elsewhere."""
-    if (block.text or "").strip() or not _PROMO_WORDS.search(text):
+def _is_cross_promo(block: Element, text: str, above_story: bool) -> bool:
+    """A paragraph wholly in italics (no text outside its children) that sends the reader
+    elsewhere: above the story by its words alone ("Sign up for …"), further down only when
+    it also links away ("Read more about … here")."""
+    if not _PROMO_WORDS.search(text):
         return False
     children = [child for child in block if isinstance(child.tag, str)]
-    return bool(children) and all(
+    if not children or not all(
         child.tag in {"em", "i"} and not (child.tail or "").strip() for child in children
-    )
+    ):
+        return False
+    return above_story or next(block.iter("a"), None) is not None
+
+
+# Elements that are never inside a paragraph's own text.
+_BOX_TAGS = (
+    "p",
+    "div",
+    "aside",
+    "section",
+    "header",
+    "footer",
+    "nav",
+    "form",
+    "figure",
+    "table",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+)
 
 
 def _block_texts(block: Element) -> list[str]:
     """A paragraph's text; each item of a list, each paragraph of a quoted block. A list item
-    that is nothing but one link is navigation ("Also in …", a live blog's post headlines)."""
+    that is nothing but one link is navigation ("Also in …", a live blog's post headlines), and
+    so is a paragraph that is nothing but one link to a place on this page (a live blog's list
+    of its own posts)."""
     if block.tag in {"ul", "ol"}:
-        return [text_of(item) for item in block.iterchildren("li") if not _is_link_only(item)]
+        texts = ((item, text_of(item)) for item in block.iterchildren("li"))
+        return [text for item, text in texts if _link_only(item, text) is None]
     if block.tag == "blockquote":
         quoted = [text_of(p) for p in block.iterchildren("p")]
         return quoted or [text_of(block)]
-    if next(block.iterdescendants("p"), None) is not None:
-        # Markup left a paragraph open around another (`<p><div><p>…</p></div>`): the inner
-        # one is read on its own (or is not body), so the outer keeps only its own text.
-        return [clean(text_outside(block, set(block.iterdescendants("p"))))]
-    return [text_of(block)]
+    if not len(block):
+        return [clean(block.text)]  # the common case: text and nothing else
+    if next(block.iterdescendants(*_BOX_TAGS), None) is not None:
+        boxes = set(block.iterdescendants(*_BOX_TAGS))
+        # Markup left a paragraph open around another (`<p><div><p>…</p></div>`) or around a
+        # box (a promo, an ad, the author's bio): an inner paragraph is read on its own (or is
+        # not body), and a box is never part of the paragraph, so the outer keeps only its own
+        # inline text.
+        return [clean(text_outside(block, boxes))]
+    text = text_of(block)
+    if not (block.text or "").strip():
+        link = _link_only(block, text)
+        if link is not None and _points_into_a_page(link.get("href") or ""):
+            return []
+    return [text]
 
 
-def _is_link_only(item: Element) -> bool:
+def _link_only(item: Element, text: str) -> Element | None:
+    """The one link that makes up all of the element's text (`text`), if there is one."""
+    if (item.text or "").strip():
+        return None  # most paragraphs: text before any link
     links = list(islice(item.iter("a"), 2))
-    return len(links) == 1 and text_of(links[0]) == text_of(item)
+    return links[0] if len(links) == 1 and text_of(links[0]) == text else None
+
+
+def _points_into_a_page(href: str) -> bool:
+    """ "#post-3", or a live blog's address with a post's anchor."""
+    href = href.strip()
+    return href.startswith("#") or ("#" in href and "/live/" in href)
 
 
 def _is_body_text(text: str) -> bool:

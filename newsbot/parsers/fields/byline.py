@@ -68,19 +68,20 @@ def read_authors(
 ) -> list[str]:
     known = _ld_people(ld_article) + _split_names(first_meta(meta, "author") or "")
     names = _split_names(byline or "") or known
-    if container is not None and names and all(_ORGANISATION.match(name) for name in names):
-        # Reports and interactives credited to the paper sign off with the people who wrote
-        # them ("By Ann Lee, Bo Ray and Cy Do." at the end): that is the visible byline.
+    if container is not None and all(_ORGANISATION.match(name) for name in names):
+        # Reports and interactives credited to the paper (or, in copies without metas, to no
+        # one) sign off with the people who wrote them ("By Ann Lee, Bo Ray and Cy Do." at the
+        # end): that is the visible byline.
         names = _signature_names(container) or names
     by_folded = {name.casefold(): name for name in known}
     people = [name for name in names if not _ORGANISATION.match(name)]
     return [by_folded.get(name.casefold()) or _proper_case(name) for name in people]
 
 
-_SIGNATURE = xpath(
-    "(.//p[starts-with(normalize-space(), 'By ')][string-length(normalize-space()) < 300]"
+_SIGNATURES = xpath(
+    ".//p[starts-with(normalize-space(), 'By ')][string-length(normalize-space()) < 300]"
     "[not(ancestor::figure or ancestor::aside or ancestor::nav or ancestor::footer"
-    " or ancestor::header or contains(@class, 'byline'))])[last()]"
+    " or ancestor::header or ancestor::form or contains(@class, 'byline'))]"
 )
 
 
@@ -91,11 +92,14 @@ _PERSON = re.compile(
 
 
 def _signature_names(container: Element) -> list[str]:
-    """The names of a closing "By …" line, when every one of them looks like a person's (a
-    paragraph that starts "By Tuesday, the river …" is prose)."""
-    found = _SIGNATURE(container)
-    names = _split_names(text_of(found[0])) if found else []
-    return names if names and all(_PERSON.match(name) for name in names) else []
+    """The names of the last "By …" line whose names all look like a person's (a paragraph
+    that starts "By Tuesday, the river …" is prose, "By signing up, you agree …" a sign-up
+    form that an unclosed block pulled into the story)."""
+    for found in reversed(_SIGNATURES(container)):
+        names = _split_names(text_of(found))
+        if names and all(_PERSON.match(name) for name in names):
+            return names
+    return []
 
 
 def _split_names(byline: str) -> list[str]:

@@ -6,12 +6,13 @@ import re
 from itertools import islice
 
 from newsbot.parsers.common import Element, Markup, clean, text_of, xpath
-from newsbot.parsers.fields.text import is_hidden
+from newsbot.parsers.fields.text import flat_text, is_hidden
 from newsbot.urls import join_url
 
 # Not an article image: a video (copies with scripts stripped keep its hidden "Video" label
 # and its poster image's alt), an embedded interactive, or a thumbnail of another story (a
-# figure inside a link, or in a recirculation block; its "caption" is the thumbnail's credit).
+# figure inside a link, a sidebar or a recirculation block; its "caption" is the thumbnail's
+# credit).
 # One XPath for all of them: each call has a fixed cost, and most pages have many figures.
 _NOT_A_PHOTO = xpath(
     "self::*[contains(@itemtype, 'VideoObject') or @data-testid='VideoBlock' or @data-videoid"
@@ -20,6 +21,8 @@ _NOT_A_PHOTO = xpath(
     " or .//span[normalize-space()='Video'][not(ancestor::figcaption)]"
     " or .//img[starts-with(@alt, 'Video player')]"
     " or ancestor::a[@href][not(starts-with(normalize-space(@href), 'javascript'))]"
+    # A sidebar (`<aside>`) is related coverage or a promo, never the story's own photo.
+    " or ancestor::aside"
     " or ancestor::*[@data-testid='recirculation' or contains(@class, 'Recirculation')"
     " or contains(@class, 'RelatedCoverage') or contains(@class, 'related-coverage')]]"
 )
@@ -111,24 +114,15 @@ def _image_url(figure: Element) -> str | None:
 
 
 def _caption_text(element: Element, excluded: set[Element]) -> str:
-    """The caption's own text: without its credit, controls or hidden parts.
+    """The caption's own text: without its credit, controls or hidden parts."""
 
-    A stack, not recursion: a caption can nest deeper than Python's recursion limit."""
-    parts: list[str] = []
-    pending: list[Element | str] = [element]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            parts.append(item)
-            continue
-        parts.append(item.text or "")
-        for child in reversed(item):
-            tag = child.tag if isinstance(child.tag, str) else ""
-            pending.append(child.tail or "")
-            if child not in excluded and tag not in _CONTROLS and not is_hidden(child):
-                if child.get("role") != "button":
-                    gap = " " if tag in _BLOCKS else ""
-                    pending.extend((gap, child, gap))
-            elif tag == "br":
-                pending.append(" ")
-    return "".join(parts)
+    def descend(child: Element) -> bool:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        return (
+            child not in excluded
+            and tag not in _CONTROLS
+            and not is_hidden(child)
+            and child.get("role") != "button"
+        )
+
+    return flat_text(element, descend, lambda child: " " if child.tag in _BLOCKS else "")

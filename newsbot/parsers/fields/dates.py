@@ -10,10 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsbot.dates import NEW_YORK, has_time, iso_or_none, isoformat, parse_datetime
-from newsbot.parsers.common import Element, Markup, first_meta, text_of
+from newsbot.parsers.common import Element, Markup, first_meta, inside, text_of
 from newsbot.parsers.fields.structured import ld_text
 
-_UPDATE_LABEL = re.compile(r"\bupdated\b", re.IGNORECASE)
+# Not `\bupdated`: a time's pieces can touch ("Sept. 25, 2020Updated 6:11 p.m. ET").
+_UPDATE_LABEL = re.compile(r"(?<![a-z])updated\b", re.IGNORECASE)
 # The app state React pages embed (`window.__preloadedData`) names the story's first publication.
 _FIRST_PUBLISHED = '"firstPublished":"'
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
@@ -85,6 +86,11 @@ def _dateline(container: Element) -> str | None:
     return None
 
 
+# A time inside a link or inside an `<article>` of its own is another story's stamp (a
+# related-coverage promo).
+_PROMO_HOLDERS = {"a", "article"}
+
+
 def _stated_dates(container: Element, markup: Markup) -> list[str]:
     """Publication dates the story header shows, skipping update stamps ("Updated …",
     `itemprop=dateModified`: legacy datelines show the publication day as text but give the
@@ -93,28 +99,24 @@ def _stated_dates(container: Element, markup: Markup) -> list[str]:
     # The story header's own dateline comes first; related-article promos further down carry
     # dates too. (lxml's tag-filtered `iter` runs in C, unlike a `.//header//time` path.)
     first = list(islice(container.iter("time"), 3))
-    times = [element for element in first if _in_header(element, container)]
+    times = [element for element in first if inside(element, {"header"}, container)]
     if not times and markup.era != "live":
-        times = first[:1]
+        times = [element for element in first if not inside(element, _PROMO_HOLDERS, container)][:1]
     found = []
     for element in times:
         shown = text_of(element)
         if _is_update_stamp(element, shown):
+            # "Sept. 25, 2020 Updated 6:11 p.m. ET": the day before the label is the
+            # publication's; the element's `datetime` is the update's.
+            label = _UPDATE_LABEL.search(shown)
+            if label and shown[: label.start()].strip():
+                found.append(shown[: label.start()].strip())
             continue
         if element.get("itemprop") != "dateModified" and element.get("datetime"):
             found.append(element.get("datetime"))
         if shown:
             found.append(shown)
     return found
-
-
-def _in_header(element: Element, container: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor.tag == "header":
-            return True
-        if ancestor is container:
-            return False
-    return False
 
 
 def _is_update_stamp(element: Element, shown: str) -> bool:

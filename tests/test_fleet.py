@@ -27,6 +27,7 @@ from fleet_helpers import (
     worker_command,
 )
 
+from newsbot.devserver import local_crawl_command
 from newsbot.fleet import connection, serialize
 from newsbot.fleet.testbed import SlowSiteServer, write_mirror
 
@@ -236,3 +237,24 @@ def test_the_host_budget_holds_concurrency_and_spacing_across_clients(redis_url:
     assert ask(0, "d", interval=0.5, limit=0) == 0
     wait = ask(1, "e", interval=0.5, limit=0)
     assert 0.3 < wait <= 0.5
+
+
+def test_scrapy_crawl_and_newsbot_crawl_join_one_fleet(tmp_path: Path, redis_url: str) -> None:
+    site, urls = _site(tmp_path, per_section=10)
+    americas = [u for u in urls if "/world/americas/" in u]
+    with site as server:
+        index, env = tmp_path / "index", environment(tmp_path / "home", redis_url)
+        log = tmp_path / "fleet.log"
+        scrapy_worker = local_crawl_command(
+            server.url, index, None, "-s", "NEWSBOT_FLEET_LEASE_SECONDS=2"
+        )
+        processes = [
+            start(index_worker_command(index, tmp_path / "feed.jsonl"), env, log),
+            start(scrapy_worker, env, log),
+            start(worker_command(server.url, index, ["americas"]), env, log),
+        ]
+        for process in processes:
+            finish(process, log)
+        hits = _article_hits(server, americas)
+    assert sorted(d["url"] for d in exported(index, env)) == sorted(americas)
+    assert set(hits.values()) == {1}

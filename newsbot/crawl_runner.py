@@ -146,6 +146,27 @@ def crawl_settings(options: CrawlOptions, log_file: Path | None) -> Any:
     return settings
 
 
+def crawl_jobs(
+    sections: Sequence[str], settings: Any, options: CrawlOptions
+) -> list[tuple[str, Any, dict[str, str]]]:
+    """(label, spider, spider arguments) per crawl to run: one per section, one after another;
+    in a fleet one crawl of all the sections, so the workers share all their work."""
+    from newsbot.fleet.connection import redis_url_from
+
+    if not redis_url_from(settings):
+        return [(name, name, {}) for name in sections]
+    if options.output or options.jobdir:
+        raise UsageError(
+            "in a fleet the index worker writes the feed, and the queue lives in Redis",
+            hint="give -o to `newsbot index-worker`, and drop --jobdir",
+        )
+    if len(sections) == 1:
+        return [(sections[0], sections[0], {})]
+    from newsbot.fleet.spider import SectionsSpider
+
+    return [("+".join(sorted(sections)), SectionsSpider, {"sections": ",".join(sections)})]
+
+
 class ProgressLine:
     """One line on a terminal, redrawn while the crawl runs; nothing when stderr is not one."""
 
@@ -221,16 +242,21 @@ def summary(section: str, stats: Mapping[str, Any], seconds: float, log_file: Pa
     return "\n".join(lines)
 
 
+def new_log_file(kind: str) -> Path:
+    """`<home>/data/logs/<kind>-<time>-<pid>.log`: the pid too, because fleet workers started in
+    the same second must not share one log."""
+    log_dir = home.log_dir()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+
+
 def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
     """Crawl each section in turn; 0 when every crawl ended well, else 1."""
     stream = stream if stream is not None else sys.stderr
     sections = check_sections(options.sections)
-    log_file = None
-    if not options.verbose:
-        log_dir = home.log_dir()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / f"crawl-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_file = None if options.verbose else new_log_file("crawl")
     settings = crawl_settings(options, log_file)
+    jobs = crawl_jobs(sections, settings, options)
 
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -240,17 +266,18 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
     from newsbot.extensions import FAILED_FINISH_REASONS
 
     process = CrawlerProcess(settings)
-    spider_args = {"refetch": "all"} if options.refetch else {}
+    common_args = {"refetch": "all"} if options.refetch else {}
     if options.since:
-        spider_args.update(since=options.since, until=options.until or "")
+        common_args.update(since=options.since, until=options.until or "")
     progress = ProgressLine(stream)
     results: list[tuple[str, dict[str, Any], float]] = []
 
     def crawl(position: int) -> Any:
-        if position == len(sections):
+        if position == len(jobs):
             return None
-        name = sections[position]
-        crawler = process.create_crawler(name)
+        name, spider, spider_args = jobs[position]
+        spider_args = {**spider_args, **common_args}
+        crawler = process.create_crawler(spider)
         started = time.monotonic()
         ticker: Any = None
 
@@ -281,7 +308,7 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
 
     crawl(0)
     process.start()
-    if process.bootstrap_failed or len(results) < len(sections):
+    if process.bootstrap_failed or len(results) < len(jobs):
         return 1
     failed = any(
         stats.get("newsbot/crawl/start_failed")
@@ -294,3 +321,61 @@ def run_crawls(options: CrawlOptions, stream: TextIO | None = None) -> int:
 def _tally(crawler: Any) -> Tally:
     # `_stats`, not `stats`: Scrapy's documented way to read it before it may be set.
     return Tally.from_stats(crawler._stats.get_stats() if crawler._stats else {})
+
+
+@dataclass
+class IndexWorkerOptions:
+    redis_url: str | None = None
+    exit_when_done: bool = False
+    index: Path | None = None
+    output: Path | None = None
+    overwrite: bool = False
+    settings: Mapping[str, str] = field(default_factory=dict)
+    verbose: bool = False
+
+
+def run_index_worker(options: IndexWorkerOptions, stream: TextIO | None = None) -> int:
+    """Run the fleet's index writer until stopped (or, with exit_when_done, until the run is
+    done and its items are stored); 0 when every item it took was committed or dropped."""
+    stream = stream if stream is not None else sys.stderr
+    overrides = dict(options.settings)
+    if options.redis_url:
+        overrides["NEWSBOT_REDIS_URL"] = options.redis_url
+    crawl_options = CrawlOptions(
+        sections=(),
+        index=options.index,
+        output=options.output,
+        overwrite=options.overwrite,
+        settings=overrides,
+        verbose=options.verbose,
+    )
+    log_file = None if options.verbose else new_log_file("index-worker")
+    settings = crawl_settings(crawl_options, log_file)
+
+    from newsbot.fleet.connection import FleetError, connect, redis_url_from
+
+    url = redis_url_from(settings)
+    if not url:
+        raise UsageError("which Redis?", hint="give --redis URL or set NEWSBOT_REDIS_URL")
+    connect(url)  # one clear line now rather than a traceback from inside Scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from newsbot.fleet.index_worker import IndexWorkerSpider
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(IndexWorkerSpider)
+    started = time.monotonic()
+    process.crawl(crawler, exit_when_done=options.exit_when_done)
+    process.start()
+    stats = dict(crawler._stats.get_stats()) if crawler._stats else {}
+    print(summary("index-worker", stats, time.monotonic() - started, log_file), file=stream)
+    spider = crawler.spider
+    if spider is not None and spider.fatal:
+        raise FleetError(spider.fatal)
+    if spider is not None and spider.failed:
+        print(
+            f"  {spider.failed} items could not be stored; they stay queued for the next run",
+            file=stream,
+        )
+        return 1
+    return 1 if process.bootstrap_failed else 0

@@ -143,3 +143,15 @@ NEWSBOT_INDEX_COMMIT_SECONDS = 5.0
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 100_000_000
 # How long a crawl waits for another crawl (or a reindex) to release the index before giving up.
 NEWSBOT_INDEX_LOCK_TIMEOUT = 30.0
+
+# --- Fleet (docs/fleet.md): workers on any machines, one Redis, one index writer -------------
+# redis://[:password@]host:port/db or unix:///path/redis.sock; set, it makes every crawl a fleet
+# worker, and `newsbot index-worker` the one process that writes the index.
+NEWSBOT_REDIS_URL = os.environ.get("NEWSBOT_REDIS_URL", "")
+ADDONS = {"newsbot.fleet.addon.FleetAddon": 0}
+# Requests per second to one host from the whole fleet; empty means 1/DOWNLOAD_DELAY, 0 no limit.
+NEWSBOT_FLEET_HOST_RATE = ""
+# Requests in flight to one host from the whole fleet; empty means CONCURRENT_REQUESTS_PER_DOMAIN.
+NEWSBOT_FLEET_HOST_CONCURRENCY = ""
+# A worker silent this long (s) is taken for dead, and its leased requests go back to the queue.
+NEWSBOT_FLEET_LEASE_SECONDS = 30.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsbot.crawlstate import CrawlState, newest
+from newsbot.state.crawlstate import CrawlState, newest
 
 URL = "https://www.nytimes.com/2026/01/05/world/americas/x.html"
 OTHER = "https://www.nytimes.com/2026/01/05/world/americas/y.html"

@@ -17,12 +17,12 @@ import pytest
 from test_search_fixtures import ARTICLES, build_index, generated_items, write_feed
 from whoosh import multiproc
 
-from newsbot.crawlstate import CrawlState
 from newsbot.errors import NewsbotError
 from newsbot.search.query import parse_query
 from newsbot.search.reindex import reindex
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import CRAWL_LOCK_FILE
+from newsbot.state.crawlstate import CrawlState
 
 ROOT = Path(__file__).resolve().parent.parent
 DISK_BYTES = 3 * 2**20

@@ -30,6 +30,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refetch", action="store_true", help="fetch every article again, changed or not"
     )
+    add_output_arguments(parser)
+    parser.add_argument(
+        "--jobdir", type=Path, metavar="DIR", help="keep the crawl's queue in DIR to pause/resume"
+    )
+    add_index_argument(parser)
+    parser.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="also backfill the section's past from the sitemap index, from this day on",
+    )
+    parser.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="with --since: the last day to backfill (today)"
+    )
+    add_run_arguments(parser)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """-o/-O: where the run's feed goes (shared with `newsbot index-worker`)."""
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="append this run's feed to FILE"
@@ -37,10 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument(
         "-O", "--overwrite-output", type=Path, metavar="FILE", help="write this run's feed to FILE"
     )
-    parser.add_argument(
-        "--jobdir", type=Path, metavar="DIR", help="keep the crawl's queue in DIR to pause/resume"
-    )
-    add_index_argument(parser)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """-s and -v, for every command that runs a Scrapy crawl."""
     parser.add_argument(
         "-s",
         "--set",
@@ -50,14 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="a Scrapy or NEWSBOT_* setting for this run; repeatable",
-    )
-    parser.add_argument(
-        "--since",
-        metavar="YYYY-MM-DD",
-        help="also backfill the section's past from the sitemap index, from this day on",
-    )
-    parser.add_argument(
-        "--until", metavar="YYYY-MM-DD", help="with --since: the last day to backfill (today)"
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show Scrapy's log instead of a progress line"

@@ -28,7 +28,6 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from newsbot.crawlstate import CrawlState, newest
 from newsbot.dates import NEW_YORK, utc_now_iso
 from newsbot.extensions import (
     DISCOVERED_META,
@@ -54,6 +53,7 @@ from newsbot.spiders.backfill import (
     Backlog,
     parse_range,
 )
+from newsbot.state.crawlstate import CrawlState, newest
 from newsbot.urls import canonical_article_url, in_section, request_url
 
 logger = logging.getLogger(__name__)

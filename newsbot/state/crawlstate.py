@@ -52,6 +52,24 @@ def newest(*values: str | None) -> str | None:
     return max(dated)[1] if dated else None
 
 
+def record_rows(
+    state: CrawlState,
+    urls: list[str],
+    canonical_url: str,
+    modified: str | None,
+    source_date: str | None,
+) -> list[tuple[str, str, str | None, str | None, str]]:
+    """The rows that record the article behind `urls`, one per address: (url, canonical URL,
+    modified, newest source date ever seen for it, stored at). Any backend writes these."""
+    when = utc_now_iso()
+    rows = []
+    for url in dict.fromkeys(u for u in [canonical_url, *urls] if u):
+        previous = state.get(url)
+        keep_source = newest(source_date, previous.source_date if previous else None)
+        rows.append((url, canonical_url, modified, keep_source, when))
+    return rows
+
+
 class CrawlState:
     """Read and update the state file. One instance per crawl; not shared across processes."""
 
@@ -105,14 +123,10 @@ class CrawlState:
         source_date: str | None,
     ) -> None:
         """Remember that the article behind `urls` was stored (durable at the next `commit`)."""
-        when = utc_now_iso()
-        for url in dict.fromkeys(u for u in [canonical_url, *urls] if u):
-            previous = self.get(url)
-            keep_source = newest(source_date, previous.source_date if previous else None)
-            self._db.execute(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
-                (url, canonical_url, modified, keep_source, when),
-            )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
+            record_rows(self, urls, canonical_url, modified, source_date),
+        )
         self._uncommitted += 1
         if self._uncommitted >= MAX_UNCOMMITTED:
             self.commit()

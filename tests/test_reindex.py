@@ -194,3 +194,16 @@ def test_a_schema_read_back_from_an_index_is_the_same_schema(tmp_path):
     assert reopened != SCHEMA
     assert same_schema(reopened, SCHEMA)
     assert not same_schema(whoosh_default_schema(), SCHEMA)
+
+
+def test_bad_json_is_reported_at_its_own_column(capsys, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    good = json.dumps(make_item("a", "Salt Flat Story", "2014-10-27T05:00:00Z", "brine"))
+    # A BOM before the first line is an editor's, not an error; a cut-off line is reported
+    # where it ends, not at "column 1" of the line after; columns count characters.
+    feed.write_bytes(("\ufeff" + good + '\n{"a":\n{"headline": "Sí", bad}\n').encode("utf-8"))
+    code, _, err = cli(capsys, "reindex", str(feed), "--index", str(tmp_path / "ix"))
+    assert code == 1
+    assert f"{feed}:1:" not in err
+    assert f"skipped {feed}:2: invalid JSON (Expecting value at column 6)" in err
+    assert "at column 20)" in err  # the b of bad, after the accented í

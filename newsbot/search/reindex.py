@@ -131,11 +131,15 @@ def read_feeds(
                 continue
             report.lines += 1
             try:
-                item = json.loads(raw.decode("utf-8"))
+                # Without its line end: a line cut short ('{"a":') would otherwise be reported
+                # at "column 1" of the next line instead of where it ends. A BOM that an
+                # editor put at the start of a file is not an error.
+                text = raw.decode("utf-8").rstrip("\r\n")
+                item = json.loads(text.removeprefix("\ufeff") if lineno == 1 else text)
             except UnicodeDecodeError:
                 reason: str | None = "not UTF-8"
             except json.JSONDecodeError as error:
-                reason = f"invalid JSON ({error.msg} at column {error.colno})"
+                reason = f"invalid JSON ({error.msg} at column {error.pos + 1})"
             else:
                 reason = _problem(item)
             if reason:

@@ -63,6 +63,7 @@ STAGES = {
     "dedupe store commit": "newsbot.search.dedupe_store:DedupeStore.commit",
     "crawl state (record + commit)": "newsbot.crawlstate:CrawlState.record",
     "crawl state commit": "newsbot.crawlstate:CrawlState.commit",
+    "WARC capture (its own thread)": "newsbot.warc.capture:CaptureWriter._write",
 }
 
 

@@ -27,7 +27,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, pairwise
 from typing import Any
 
@@ -137,6 +137,21 @@ class CompactPositions(Positions):
         gaps = [poslist[0], *(b - a for a, b in pairwise(poslist))]
         typecode = narrowest_typecode(gaps)
         return typecode.encode() + array(typecode, gaps).tobytes()
+
+    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[tuple]:
+        # Whoosh's Positions builds a Token per word and sums each word's token boosts, which
+        # our analyzers always leave at 1.0; `positions_of` gives the same positions at once.
+        positions_of = getattr(analyzer, "positions_of", None)
+        found = None
+        if positions_of is not None and isinstance(value, str) and kwargs.keys() <= {"mode"}:
+            found = positions_of(value)
+        if found is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        boost = self.field_boost
+        encode = self.encode
+        for word, poslist in found.items():
+            yield word, len(poslist), len(poslist) * boost, encode(poslist)
 
     def decode_gaps(self, valuestring: bytes) -> array:
         gaps = array(chr(valuestring[0]))

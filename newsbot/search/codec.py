@@ -447,46 +447,28 @@ class CompactFieldWriter(W3FieldWriter):
         terminfo = W3TermInfo()
         start = postfile.tell()
         count = len(ids)
-        if count <= blocklimit:  # most terms: one block
-            block_weights = array("f", weights)
-            block_lengths = [n for n in doc_lengths if n]
-            minlength = min(block_lengths) if block_lengths else None
-            maxlength = max(block_lengths, default=0)
-            maxweight = max(0, *weights)
-            terminfo._weight = sum(block_weights)
-            terminfo._df = count
-            terminfo._minlength = minlength
-            terminfo._maxlength = maxlength
-            terminfo._maxweight = maxweight
-            terminfo._minid = ids[0]
-            terminfo._maxid = ids[-1]
-            if not all(values):  # Whoosh's writer keeps only the non-empty values
-                values = [v for v in values if v]
-            postfile.write(
-                encode_block(
-                    self._format,
-                    ids,
-                    block_weights,
-                    values,
-                    maxweight,
-                    minlength,
-                    maxlength,
-                    last=True,
+        if count <= blocklimit:  # most terms: one block, and nothing to slice
+            blocks = [(ids, weights, values, doc_lengths)]
+        else:
+            blocks = [
+                (
+                    ids[at : at + blocklimit],
+                    weights[at : at + blocklimit],
+                    values[at : at + blocklimit],
+                    doc_lengths[at : at + blocklimit],
                 )
-            )
-            terminfo.set_extent(start, postfile.tell() - start)
-            self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
-            return
-        for at in range(0, count, blocklimit):
-            end = min(at + blocklimit, count)
-            block_ids = ids[at:end]
-            block_weights = array("f", weights[at:end])
-            block_lengths = [n for n in doc_lengths[at:end] if n]
-            minlength = min(block_lengths) if block_lengths else None
-            maxlength = max(block_lengths, default=0)
-            maxweight = max(0, *weights[at:end])
-            terminfo._weight += sum(block_weights)
-            terminfo._df += end - at
+                for at in range(0, count, blocklimit)
+            ]
+        for number, (block_ids, block_weights, block_values, block_doc_lengths) in enumerate(
+            blocks, 1
+        ):
+            floats = array("f", block_weights)  # as Whoosh keeps them, and sums them
+            lengths = [n for n in block_doc_lengths if n]
+            minlength = min(lengths) if lengths else None
+            maxlength = max(lengths, default=0)
+            maxweight = max(0, *block_weights)
+            terminfo._weight += sum(floats)
+            terminfo._df += len(block_ids)
             if terminfo._minlength is None:
                 terminfo._minlength = minlength
             else:
@@ -496,17 +478,18 @@ class CompactFieldWriter(W3FieldWriter):
             if terminfo._minid is None:
                 terminfo._minid = block_ids[0]
             terminfo._maxid = block_ids[-1]
-            block_values = [v for v in values[at:end] if v]
+            if not all(block_values):  # Whoosh's writer keeps only the non-empty values
+                block_values = [v for v in block_values if v]
             postfile.write(
                 encode_block(
                     self._format,
                     block_ids,
-                    block_weights,
+                    floats,
                     block_values,
                     maxweight,
                     minlength,
                     maxlength,
-                    last=end == count,
+                    last=number == len(blocks),
                 )
             )
         terminfo.set_extent(start, postfile.tell() - start)

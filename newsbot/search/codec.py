@@ -392,9 +392,9 @@ class CompactFieldWriter(W3FieldWriter):
 
     Whoosh's `FieldWriter.add_postings` makes five method calls per posting and its postings
     writer keeps per-posting statistics; a batch of 100 articles has about 65,000 postings
-    in 22,000 terms, and that bookkeeping was half of a commit. Here each term's postings
-    are gathered in lists and written block by block with `encode_block`, into the same
-    bytes as the posting-at-a-time path (tests/test_codec.py compares them).
+    in 22,000 terms, and that bookkeeping was a fifth of a commit (under cProfile). Here each
+    term's postings are gathered in lists and written block by block with `encode_block`,
+    into the same bytes as the posting-at-a-time path (tests/test_codec.py compares them).
     """
 
     def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:

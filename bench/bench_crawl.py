@@ -1,6 +1,7 @@
 """Crawl throughput: a bare Scrapy spider against `scrapy crawl americas`, on one local mirror.
 
     .venv/bin/python bench/bench_crawl.py [--pages 1000] [--no-bare] [--keep DIR]
+                                          [--set NAME=VALUE ...]
 
 Serves a generated mirror of `--pages` article pages on 127.0.0.1 (from a separate process, so
 the server does not share the crawl's core): article pages in the 2021+ `data-testid` markup
@@ -63,6 +64,7 @@ STAGES = {
     "dedupe store commit": "newsbot.search.dedupe_store:DedupeStore.commit",
     "crawl state (record + commit)": "newsbot.crawlstate:CrawlState.record",
     "crawl state commit": "newsbot.crawlstate:CrawlState.commit",
+    "WARC capture (its own thread)": "newsbot.warc.capture:CaptureWriter._write",
 }
 
 
@@ -388,7 +390,9 @@ def _tail(stream: Any) -> None:
         del _TAILS[:-40]
 
 
-def crawl_full(site_url: str, work: Path) -> tuple[dict[str, Any], float]:
+def crawl_full(
+    site_url: str, work: Path, extra: list[str] | None = None
+) -> tuple[dict[str, Any], float]:
     from newsbot import settings as project_settings
 
     extensions = {**project_settings.EXTENSIONS, "bench_crawl.StageTimer": 900}
@@ -407,6 +411,8 @@ def crawl_full(site_url: str, work: Path) -> tuple[dict[str, Any], float]:
         "-s", f"EXTENSIONS={json.dumps(extensions)}",
         "-s", f"BENCH_STAGES_PATH={out}",
     ]  # fmt: skip
+    for setting in extra or []:
+        command += ["-s", setting]
     status, rss = run_measured(command, env)
     if status != 0 or not out.exists():
         sys.stderr.write(b"".join(_TAILS).decode(errors="replace"))
@@ -477,6 +483,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--no-bare", action="store_true", help="run the full crawl only")
     parser.add_argument("--keep", type=Path, help="keep the index and feed in DIR")
+    parser.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a Scrapy setting for the full crawl, e.g. NEWSBOT_WARC_ENABLED=False (repeatable)",
+    )
     parser.add_argument("--bare-spider", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--bare-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -491,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         site_url = f"http://127.0.0.1:{ports.get(timeout=120)}"
         bare = None if args.no_bare else crawl_bare(site_url, work)
-        full = crawl_full(site_url, work)
+        full = crawl_full(site_url, work, args.set)
         print_report(args.pages, bare, full)
     finally:
         server.terminate()

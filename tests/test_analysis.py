@@ -16,6 +16,7 @@ from whoosh import index
 from whoosh.analysis import CompositeAnalyzer, StandardAnalyzer, StemmingAnalyzer, Token
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
+from whoosh.formats import Positions
 from whoosh.highlight import ContextFragmenter, UppercaseFormatter, highlight
 from whoosh.qparser import MultifieldParser, QueryParser
 
@@ -450,3 +451,25 @@ def test_an_analyzer_pickled_before_folding_does_not_fold() -> None:
     old.__setstate__(state)
     assert old == FastStemmingAnalyzer(fold=False) != FastStemmingAnalyzer()
     assert [t.text for t in old("Valparaíso")] == ["valparaíso"]
+
+
+@pytest.mark.parametrize("analyzer", [FastStandardAnalyzer(), FastStemmingAnalyzer()])
+def test_positions_of_gives_the_positions_whoosh_s_format_gathers_from_the_tokens(
+    analyzer: Any,
+) -> None:
+    for text in [*ALL_TEXTS, "", "the and of", "the the cat sat on the mat the"]:
+        expected: dict[str, list[int]] = {}
+        for token in analyzer(text, positions=True, mode="index"):
+            expected.setdefault(token.text, []).append(token.pos)
+        found = analyzer.positions_of(text)
+        assert found == expected, text
+        assert list(found) == list(expected), text  # first-appearance order too
+
+
+def test_compact_positions_index_a_field_as_whoosh_s_positions_format_does() -> None:
+    for name in ("headline", "body", "byline"):
+        field = SCHEMA[name]
+        for text in ALL_TEXTS[:200]:
+            fast = list(field.format.word_values(text, field.analyzer, mode="index"))
+            slow = list(Positions.word_values(field.format, text, field.analyzer, mode="index"))
+            assert fast == slow, (name, text)

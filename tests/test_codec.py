@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from test_search_fixtures import WORDS, generated_items
 from whoosh import index
+from whoosh.codec.base import FieldWriter
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.structfile import BufferFile
 from whoosh.formats import Positions
@@ -18,7 +19,9 @@ from whoosh.query import DateRange
 
 from newsbot.search.codec import (
     CompactCodec,
+    CompactFieldWriter,
     CompactPositions,
+    _FieldLengths,
     narrowest_typecode,
     pack_numbers,
     unpack_numbers,
@@ -228,3 +231,45 @@ def test_newsbot_search_reads_an_index_from_before_compact_codec(both: tuple) ->
                 assert [(h.url, h.score) for h in before.hits] == [
                     (h.url, h.score) for h in after.hits
                 ], text
+
+
+class PostingAtATimeFieldWriter(CompactFieldWriter):
+    """The posting-at-a-time path (Whoosh's add_postings driving CompactPostingsWriter) that
+    CompactFieldWriter's term-at-a-time writer replaced."""
+
+    def add_postings(self, schema, lengths, items) -> None:
+        FieldWriter.add_postings(self, schema, _FieldLengths(lengths) if lengths else None, items)
+
+
+class PostingAtATimeCodec(CompactCodec):
+    def field_writer(self, storage, segment) -> PostingAtATimeFieldWriter:
+        return PostingAtATimeFieldWriter(self, storage, segment)
+
+
+def segment_files(directory: Path) -> dict[str, bytes]:
+    """The index's segment files by extension (segment names are random)."""
+    files = {}
+    for path in directory.iterdir():
+        if path.suffix in (".trm", ".pst"):
+            files[path.suffix] = path.read_bytes()
+    return files
+
+
+def test_term_at_a_time_writing_makes_the_same_bytes_as_posting_at_a_time(
+    tmp_path: Path, corpus: list[dict]
+) -> None:
+    # Small blocks, so that long posting lists span several and every branch is written.
+    written = {}
+    for name, codec in (("terms", CompactCodec()), ("postings", PostingAtATimeCodec())):
+        codec._blocklimit = 7
+        directory = tmp_path / name
+        directory.mkdir()
+        ix = index.create_in(str(directory), SCHEMA)
+        writer = ix.writer(codec=codec, compound=False)
+        for item in corpus[:150]:
+            writer.add_document(**item_to_document(item))
+        writer.add_document(url="https://example.com/empty")  # no text fields at all
+        writer.commit()
+        written[name] = segment_files(directory)
+    assert set(written["terms"]) == {".trm", ".pst"}
+    assert written["terms"] == written["postings"]

@@ -3,6 +3,7 @@ kind a WARC from elsewhere holds, through the crawl's own pipelines."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scrapy import signals
+from scrapy.utils.test import get_crawler
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -19,6 +22,7 @@ from newsbot.devserver import local_crawl_command
 from newsbot.parsers import parse_article
 from newsbot.search.history import find
 from newsbot.search.searcher import open_searcher
+from newsbot.warc.ingest import ItemsThrough
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://www.nytimes.com"
@@ -268,3 +272,24 @@ def test_bad_input_gets_one_line_and_a_status(tmp_path: Path) -> None:
     assert "Traceback" not in junk.stderr
     unknown = newsbot(tmp_path, "ingest", "notes.warc", "--section", "mars")
     assert unknown.returncode == 2 and "unknown section 'mars'" in unknown.stderr
+
+
+def test_start_ends_only_when_every_item_it_sent_is_through_the_pipelines() -> None:
+    # WarcSpider.start() returns after its items are stored, dropped or failed, so that Scrapy
+    # closes the ingest then instead of on its next heartbeat.
+    crawler = get_crawler()
+    through = ItemsThrough(crawler)
+    through.sent = 3
+
+    async def scenario() -> list[bool]:
+        waiting = asyncio.ensure_future(through.all_done())
+        seen = []
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            await asyncio.sleep(0)
+            seen.append(waiting.done())
+            crawler.signals.send_catch_log(signal, item={}, response=None, spider=None)
+        await asyncio.wait_for(waiting, timeout=5)
+        seen.append(waiting.done())
+        return seen
+
+    assert asyncio.run(scenario()) == [False, False, False, True]

@@ -319,6 +319,41 @@ class FastStandardAnalyzer(Analyzer):
         spans = ((m.group(), m.start(), m.end()) for m in self._finditer(value))
         return self._spans(spans, token, cache, keeporiginal, start_pos, start_char)
 
+    def positions_of(self, value: str) -> dict[str, list[int]] | None:
+        """Each token's text and its positions, in order of first appearance: what indexing
+        keeps of `self(value, positions=True)` (Whoosh's Positions format gathers exactly
+        this from the tokens), without a Token per word. None when the pattern has groups,
+        which only `__call__` handles."""
+        if not isinstance(value, str):
+            raise TypeError(f"{value!r} is not a str")
+        findall = self._findall
+        if findall is None:
+            return None
+        cache = self._stemmed
+        found: dict[str, list[int]] = {}
+        words = findall(value)
+        # As in _indexing: the first kept word keeps its raw position, the rest count on.
+        pos = -1
+        for raw, word in enumerate(words):
+            text = cache[word]
+            if text is not None:
+                pos = raw
+                found[text] = [pos]
+                break
+        else:
+            return found
+        for word in words[pos + 1 :]:
+            text = cache[word]
+            if text is None:
+                continue
+            pos += 1
+            seen = found.get(text)
+            if seen is None:
+                found[text] = [pos]
+            else:
+                seen.append(pos)
+        return found
+
     @staticmethod
     def _indexing(
         findall: Callable[[str], list[str]], value: str, t: Token, cache: _WordCache, start_pos: int

@@ -24,6 +24,7 @@ from typing import Any
 
 from whoosh import index
 from whoosh.index import LockError
+from whoosh.reading import SegmentReader
 from whoosh.util import filelock
 from whoosh.util.filelock import try_for
 
@@ -317,6 +318,36 @@ class ArchiveWriter:
         self._retired.discard(item["url"])
 
 
+# Segments per tier before they are merged into one (see merge_by_tiers).
+MERGE_FANOUT = 10
+
+
+def merge_by_tiers(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy for crawl commits: the segments that stay as they are.
+
+    A segment's tier is the number of decimal digits of its live document count (1-9
+    documents, 10-99, 100-999, ...). When the lowest tier that holds MERGE_FANOUT segments
+    is found, those are merged into the commit's new segment, and nothing else. So a document
+    is rewritten once per tier it climbs (about 2 times over 10,000 articles in batches of
+    30-100), and a commit merges at most MERGE_FANOUT segments of one size. Whoosh's default
+    (MERGE_SMALL) merges every segment below a Fibonacci bound on their running total: over
+    10,000 pages it rewrote each document 2.4 times, and single commits merged 9,000
+    documents while the crawl waited on them.
+    """
+    tiers: dict[int, list[Any]] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(max(1, segment.doc_count()))), []).append(segment)
+    for tier in sorted(tiers):
+        merging = tiers[tier]
+        if len(merging) >= MERGE_FANOUT:
+            for segment in merging:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                writer.add_reader(reader)
+                reader.close()
+            return [segment for segment in segments if segment not in merging]
+    return segments
+
+
 def write_batch(ix: index.Index, batch: Batch, lock_timeout: float) -> int:
     """Write `batch` into `ix` in one Whoosh commit under its write lock; return the new
     generation. On any failure the index stays at its last commit, unlocked."""
@@ -333,7 +364,7 @@ def write_batch(ix: index.Index, batch: Batch, lock_timeout: float) -> int:
             writer.delete_by_term("url", url)
         for document in batch.documents.values():
             writer.update_document(**document)
-        writer.commit()
+        writer.commit(mergetype=merge_by_tiers)
     except BaseException:
         # Whoosh's `with writer:` does not cancel a writer whose commit() raised, so a failed
         # commit (a full disk) kept MAIN_WRITELOCK and every later commit waited in vain.

@@ -28,6 +28,7 @@ from typing import Any
 
 import scrapy
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse
@@ -105,6 +106,7 @@ class WarcSpider(scrapy.Spider):
         add_default_feed(settings)
 
     async def start(self) -> AsyncIterator[ArticleItem]:
+        through = ItemsThrough(self.crawler)
         async for outcome in self._parsed():
             if self.progress is not None:
                 self.progress.advance()
@@ -112,7 +114,12 @@ class WarcSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"{STAT}/{outcome}")
                 continue
             self.crawler.stats.inc_value(f"{STAT}/parsed")
+            through.sent += 1
             yield ArticleItem(outcome)
+        # Scrapy looks at items from start() again only on its 5-second heartbeat, so an
+        # ingest sat up to 5 s after its last commit; ending start() once every item is
+        # through the pipelines lets the engine see at once that the crawl is done.
+        await through.all_done()
 
     async def _parsed(self) -> AsyncIterator[dict[str, Any] | str]:
         if self.procs == 1:
@@ -130,6 +137,27 @@ class WarcSpider(scrapy.Spider):
                     yield await asyncio.wrap_future(waiting.popleft())
             while waiting:
                 yield await asyncio.wrap_future(waiting.popleft())
+
+
+class ItemsThrough:
+    """Counts the items that left the pipelines (stored, dropped or failed) against `sent`."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.sent = 0
+        self._through = 0
+        self._done = asyncio.Event()
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._passed, signal=signal)
+
+    def _passed(self, **_: Any) -> None:
+        self._through += 1
+        if self._through >= self.sent:
+            self._done.set()
+
+    async def all_done(self) -> None:
+        while self._through < self.sent:
+            self._done.clear()
+            await self._done.wait()
 
 
 class ReextractSpider(WarcSpider):

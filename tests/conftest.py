@@ -6,7 +6,9 @@ Append new fixtures at the end with small, self-contained edits.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,3 +64,28 @@ def run_crawl() -> Callable[..., CrawlResult]:
         return completed, items
 
     return _run
+
+
+# A small real filesystem, for what a full disk does (3 MiB: a few batches of articles fit).
+TINY_DISK_BYTES = 3 * 2**20
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MiB tmpfs at tmp_path/disk, unmounted afterwards; skipped unless Linux and root."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs Linux and root (CI runs the suite as root)")
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={TINY_DISK_BYTES}", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)

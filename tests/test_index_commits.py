@@ -179,27 +179,6 @@ def test_the_pipeline_stops_storing_at_a_full_disk(
     assert read_crawl_state(tmp_path)["last_crawl"]["status"] == "disk_full"
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Any:
-    """A 3 MiB tmpfs, mounted for the test and unmounted after it."""
-    if sys.platform != "linux" or os.geteuid() != 0:
-        pytest.skip("mounting a 3 MiB tmpfs needs Linux and root (CI runs as root)")
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
 def test_a_crawl_stops_at_the_first_full_disk_commit(tmp_path: Path, tiny_disk: Path) -> None:
     generate_site(tmp_path / "site", count=60, words=1500)
     index_dir = tiny_disk / "index"

@@ -39,6 +39,7 @@ from newsbot.extensions import (
     failure_reason,
     front_seen,
 )
+from newsbot.home import is_off
 from newsbot.logcap import NoNetworkTracebacks, RepeatCap
 from newsbot.middlewares import DISCOVERY_META
 from newsbot.parsers import NotAnArticle, ParseError, parse_article
@@ -456,7 +457,7 @@ class SectionSpider(scrapy.Spider):
 def state_path_from(settings: BaseSettings) -> str | None:
     """`NEWSBOT_STATE_PATH`, else `<NEWSBOT_INDEX_DIR>/crawlstate.sqlite`; "off" disables it."""
     path = settings.get("NEWSBOT_STATE_PATH") or ""
-    if path.lower() in {"off", "none", "0", "false"}:
+    if path and is_off(path):
         return None
     if not path:
         index_dir = settings.get("NEWSBOT_INDEX_DIR")
@@ -475,7 +476,7 @@ def add_default_feed(settings: BaseSettings) -> None:
     if settings.getdict("FEEDS"):
         return
     feed_dir = settings.get("NEWSBOT_FEED_DIR") or ""
-    if not feed_dir or not _truthy(feed_dir):
+    if not feed_dir or is_off(feed_dir):
         return
     uri = str(Path(feed_dir) / "%(name)s-%(time)s.jsonl")
     settings.set("FEEDS", {uri: {"format": "jsonlines", "encoding": "utf-8"}}, priority="spider")

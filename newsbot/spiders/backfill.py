@@ -445,6 +445,14 @@ class Backlog:
         self._inc(f"failed/{reason}")
         self._inc("failed")
 
+    def left_downloader(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
+        """A backlog request was downloaded, or failed: it gives its place in the window to the
+        next one at once. Waiting until its item is through the pipelines would hold the window
+        for a whole index commit, and the downloader would idle (docs/crawl-throughput.md)."""
+        url = request.meta.get(BACKLOG_URL_META)
+        if url is not None and self._in_flight.pop(url, None) is not None:
+            yield from self.refill()
+
     def request_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
         """The scheduler refused a request: the dupefilter, for a news-sitemap URL that the run
         a JOBDIR resumes had already queued. It will not be answered, so it is not in flight."""

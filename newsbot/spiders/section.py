@@ -156,6 +156,9 @@ class SectionSpider(scrapy.Spider):
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_idle_handler, signal=signals.spider_idle)
         crawler.signals.connect(spider.backlog.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(
+            spider.request_left_downloader, signal=signals.request_left_downloader
+        )
         crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
         # Thousands of failing backlog URLs must not bury the log: the first few of each kind
         # are logged, the rest counted and summarised at close.
@@ -395,6 +398,16 @@ class SectionSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         reason, detail = failure_reason(failure)
         self._lost(failure.request, reason, detail)  # type: ignore[attr-defined]
+        # A request refused before the downloader (robots.txt) never leaves it.
+        self._release_backlog(failure.request)  # type: ignore[attr-defined]
+
+    def request_left_downloader(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        if spider is self:
+            self._release_backlog(request)
+
+    def _release_backlog(self, request: scrapy.Request) -> None:
+        for queued in self.backlog.left_downloader(request):
+            self.crawler.engine.crawl(queued)
 
     def _lost(self, request: scrapy.Request | None, reason: str, detail: str) -> None:
         """Tell the loss report (newsbot.extensions.LossReport), which counts and logs it."""

@@ -47,6 +47,18 @@ BENCH_DIR = Path(__file__).resolve().parent
 SITE = "https://www.nytimes.com"
 SCRIPT_BYTES = 280_000
 _ARTICLE_NUMBER = re.compile(r"-(\d+)\.html$")
+# The vocabulary of the generated app state (see Mirror._script_chunk).
+_BLOCK_TYPES = (
+    "ParagraphBlock", "TextInline", "Heading2Block", "ImageBlock", "Byline", "Person", "Image",
+    "ImageCrop", "ImageRendition", "Timestamp", "Section", "Tag", "Url", "Promo",
+)  # fmt: skip
+_BLOCK_KEYS = (
+    "id", "text", "formats", "url", "width", "height", "name", "displayName", "uri", "credit",
+    "caption", "crops", "renditions", "firstPublished", "lastModified", "sourceId", "headline",
+    "summary", "kicker",
+)  # fmt: skip
+_RENDITIONS = ("articleLarge", "superJumbo", "thumbStandard", "mediumThreeByTwo440")
+_CONSTANTS = ("[]", "null", "true", "false", '"LEFT"', '""', '"CENTER"', "0")
 
 # What StageTimer times, in the order printed: label -> "module:attribute[.method]". Labels
 # starting with "  " are parts of the stage above them (not added to the total). Targets that
@@ -93,17 +105,40 @@ class Mirror:
         return f"/2026/{month:02d}/{day:02d}/world/americas/story-{number}.html"
 
     def _script_chunk(self, rng: random.Random) -> str:
-        words = self.corpus.words
-        entries = []
+        """App state shaped like a 2021+ page's `__preloadedData`: typed blocks whose fields are
+        mostly structure (ids and image URLs that recur within the page, constants) and partly
+        text. Its gzip ratio is what matters here, since capture compresses every page: level
+        6 makes about 0.18 of these pages and 0.15 of the real pages of ../shared/nyt-corpus
+        (random words and numbers, as this bench had before, made 0.44 and cost gzip 2.4 times
+        the time a real page does). docs/crawl-throughput.md has the measurements."""
+        text = self.corpus._text
+        ids = [f'"{rng.choice(_BLOCK_TYPES)}:{rng.randrange(16**8):08x}"' for _ in range(24)]
+        urls = [
+            f'"https://static01.nyt.com/images/2026/{rng.randint(1, 12):02d}/'
+            f'{rng.randint(1, 28):02d}/{text(rng, 1)}-{rng.choice(_RENDITIONS)}.jpg"'
+            for _ in range(12)
+        ]
+        blocks = []
         size = 0
         while size < SCRIPT_BYTES // 4:
-            key = f"{rng.choice(words)}{rng.randrange(10**6)}"
-            text = " ".join(rng.choices(words, k=12))
-            kind = rng.choice(words)
-            entry = f'"{key}":{{"id":{rng.randrange(10**9)},"typename":"{kind}","text":"{text}"}}'
-            entries.append(entry)
-            size += len(entry) + 1
-        return ",".join(entries)
+            fields = []
+            for key in rng.sample(_BLOCK_KEYS, rng.randint(2, 6)):
+                draw = rng.random()
+                if draw < 0.1:
+                    value = '"' + text(rng, rng.randint(3, 10)) + '"'
+                elif draw < 0.2:
+                    value = str(rng.randrange(10 ** rng.randint(1, 4)))
+                elif draw < 0.35:
+                    value = rng.choice(ids)
+                elif draw < 0.45:
+                    value = rng.choice(urls)
+                else:
+                    value = rng.choice(_CONSTANTS)
+                fields.append(f'"{key}":{value}')
+            block = f'{{"__typename":"{rng.choice(_BLOCK_TYPES)}",' + ",".join(fields) + "}"
+            blocks.append(block)
+            size += len(block) + 1
+        return '"blocks":[' + ",".join(blocks) + "]"
 
     def _sitemap(self) -> str:
         urls = "".join(

@@ -137,10 +137,11 @@ NEWSBOT_DEDUPE_NEAR_THRESHOLD = 0.8
 NEWSBOT_INDEX_COMMIT_ITEMS = 100
 NEWSBOT_INDEX_COMMIT_SECONDS = 5.0
 # Scrapy keeps the response of every item waiting for its commit and stops downloading beyond
-# this many bytes of them: room for the batch committing and the one filling, of 500 KB pages
-# (Scrapy's 5 MB held 16 pages, so batches never filled). Memory stays bounded by the batches,
-# not the crawl (docs/crawl-throughput.md).
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 100_000_000
+# this many bytes of them: a batch of 300 KB pages committing and half of the next filling
+# (Scrapy's 5 MB held 16 pages, so batches never filled). Once indexing is what bounds the
+# crawl, more room only queues more of it: at 100 MB a 10,000-page crawl held 390 MiB and
+# ended 6.3 s after its last page, at 48 MB 273 MiB and 0.9 s (docs/crawl-throughput.md).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 48_000_000
 # How long a crawl waits for another crawl (or a reindex) to release the index before giving up.
 NEWSBOT_INDEX_LOCK_TIMEOUT = 30.0
 

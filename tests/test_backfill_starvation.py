@@ -19,28 +19,29 @@ REPO = Path(__file__).resolve().parent.parent
 LIMIT = 20  # NEWSBOT_LOG_REPEAT_LIMIT's default
 
 
+def crawl_archive(
+    tmp_path: Path, archive: GeneratedArchive, feed: Path, *settings: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Crawl the archive (no RSS feed) with `NAME=VALUE` settings; the run and the paths the
+    server was asked for, in order."""
+    (tmp_path / "root").mkdir()
+    extra = [arg for setting in settings for arg in ("-s", setting)]
+    with SampleSiteServer(root=tmp_path / "root") as server:
+        server.add_route(archive)
+        command = local_crawl_command(server.url, tmp_path / "index", feed, "-a", "rss=", *extra)
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
+        return done, server.paths()
+
+
 def test_front_first_and_warnings_bounded_with_a_100k_url_sitemap(tmp_path: Path) -> None:
     archive = GeneratedArchive(
         months=["2021-06"], per_month=22, news_missing=100_000, slow_every=50, slow_seconds=1.0
     )
     archive.front = archive.article_paths("2021-06")
-    (tmp_path / "root").mkdir()
     feed = tmp_path / "feed.jsonl"
-    with SampleSiteServer(root=tmp_path / "root") as server:
-        server.add_route(archive)
-        command = local_crawl_command(
-            server.url,
-            tmp_path / "index",
-            feed,
-            "-a",
-            "rss=",
-            "-s",
-            "CLOSESPIDER_TIMEOUT=25",
-            "-s",
-            "NEWSBOT_INDEX_COMMIT_SECONDS=0.2",
-        )
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
-        paths = server.paths()
+    done, paths = crawl_archive(
+        tmp_path, archive, feed, "CLOSESPIDER_TIMEOUT=25", "NEWSBOT_INDEX_COMMIT_SECONDS=0.2"
+    )
     log = done.stderr
     assert "closespider_timeout" in log, log[-3000:]
     front = set(archive.front)
@@ -99,26 +100,16 @@ def test_the_news_sitemap_window_moves_on_when_a_page_arrives_not_when_it_is_com
     archive = GeneratedArchive(months=["2021-06"], per_month=12)
     archive.front = []
     archive.news = archive.article_paths("2021-06")
-    (tmp_path / "root").mkdir()
     feed = tmp_path / "feed.jsonl"
-    with SampleSiteServer(root=tmp_path / "root") as server:
-        server.add_route(archive)
-        command = local_crawl_command(
-            server.url,
-            tmp_path / "index",
-            feed,
-            "-a",
-            "rss=",
-            "-s",
-            "NEWSBOT_BACKFILL_BATCH=3",
-            "-s",
-            "NEWSBOT_INDEX_COMMIT_ITEMS=12",
-            "-s",
-            "NEWSBOT_INDEX_COMMIT_SECONDS=600",
-            "-s",
-            "LOG_LEVEL=INFO",
-        )
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
+    done, _ = crawl_archive(
+        tmp_path,
+        archive,
+        feed,
+        "NEWSBOT_BACKFILL_BATCH=3",
+        "NEWSBOT_INDEX_COMMIT_ITEMS=12",
+        "NEWSBOT_INDEX_COMMIT_SECONDS=600",
+        "LOG_LEVEL=INFO",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     stored = {json.loads(line)["url"].split(".com", 1)[1] for line in feed.read_text().splitlines()}
     assert stored == set(archive.news)

@@ -8,7 +8,7 @@ from pathlib import Path
 from whoosh import writing
 
 from newsbot.search.searcher import open_searcher
-from newsbot.search.writer import MERGE_FANOUT, ArchiveWriter, merge_by_tiers
+from newsbot.search.writer import MERGE_FANOUT, ArchiveWriter, merge_by_tiers, write_batch
 
 
 def story(n: int, revision: int = 0) -> dict:
@@ -62,3 +62,26 @@ def test_segments_stay_few_and_every_article_is_found_once(tmp_path: Path) -> No
         # The revised story kept its newest text through the merges.
         latest = searcher.document(url=story(5)["url"])
         assert "revision 1" in latest["item"]
+
+
+def test_a_crawl_s_last_batch_adds_its_segment_and_the_next_commit_merges(
+    tmp_path: Path,
+) -> None:
+    with ArchiveWriter(tmp_path / "index") as writer:
+        for n in range(MERGE_FANOUT - 1):
+            writer.put(story(n))
+            writer.commit()
+        assert segment_sizes(writer) == [1] * (MERGE_FANOUT - 1)
+        # The tier is full with this one; the batch the crawl waits for at its end leaves the
+        # merge to the next commit.
+        writer.put(story(100))
+        batch = writer.seal(merge=False)
+        assert batch is not None
+        write_batch(writer.index, batch, lock_timeout=5)
+        writer.confirm(batch)
+        assert segment_sizes(writer) == [1] * MERGE_FANOUT
+        writer.put(story(101))
+        writer.commit()
+        assert segment_sizes(writer) == [MERGE_FANOUT + 1]
+    with open_searcher(tmp_path / "index") as searcher:
+        assert searcher.doc_count() == MERGE_FANOUT + 1

@@ -13,7 +13,7 @@ finished (the commit process dies with the crawl; Whoosh commits are all or noth
 Commits run in a child process (`newsbot.search.commit_worker`) while the crawl fills the next
 batch; when that one is full too, further items wait their turn (one batch committing, one
 filling). A waiting item keeps its response in Scrapy's scraper, which stops taking responses
-beyond `SCRAPER_SLOT_MAX_ACTIVE_SIZE` bytes: settings.py sizes it for those two batches, since
+beyond `SCRAPER_SLOT_MAX_ACTIVE_SIZE` bytes: settings.py sizes it for a batch and a half, since
 with Scrapy's 5 MB a batch never filled and every commit waited for the timer. The
 alternatives measured, and why this one: docs/crawl-throughput.md.
 
@@ -145,7 +145,7 @@ class IndexPipeline:
         committed: Deferred[None] = Deferred()
         self._waiting.append((adapter["url"], committed))
         if self.writer.pending >= self.commit_items:
-            self._start_commit()
+            self._start_commit(merge=not self._crawl_has_ended())
         await maybe_deferred_to_future(committed)
         return item
 
@@ -181,7 +181,7 @@ class IndexPipeline:
             ok = self._finish(*self._take_in_flight())
         waiting, self._waiting, self._oldest = self._waiting, [], None
         self._crawl_waited = 0
-        batch = self.writer.seal()
+        batch = self.writer.seal(merge=False)  # the crawl is ending and waits for it
         if batch is None:
             self._release(waiting)
             return ok
@@ -197,7 +197,7 @@ class IndexPipeline:
             return write_batch(self.writer.index, batch, self.lock_timeout)
         return self._worker.write(batch)
 
-    def _start_commit(self) -> None:
+    def _start_commit(self, merge: bool = True) -> None:
         """Hand the pending batch to the commit worker and go on crawling; its items are
         released when it is committed. One batch at a time: a second waits its turn."""
         if self.disk_full:
@@ -207,7 +207,7 @@ class IndexPipeline:
             return
         waiting, self._waiting, self._oldest = self._waiting, [], None
         self._crawl_waited = 0
-        batch = self.writer.seal()
+        batch = self.writer.seal(merge=merge)
         if batch is None:
             self._release(waiting)
             return
@@ -294,7 +294,7 @@ class IndexPipeline:
             return
         self._crawl_waited = self._crawl_waited + 1 if self._crawl_waits_for_batch() else 0
         if self._crawl_waited >= _WAITING_TICKS:
-            self._start_commit()
+            self._start_commit(merge=not self._crawl_has_ended())
 
     def _crawl_waits_for_batch(self) -> bool:
         """True when nothing is being downloaded and every item in Scrapy's pipelines is one
@@ -310,6 +310,20 @@ class IndexPipeline:
             not engine.downloader.active
             and not scraper.queue
             and scraper.itemproc_size <= len(self._waiting) + in_flight
+        )
+
+    def _crawl_has_ended(self) -> bool:
+        """Nothing is downloading or scheduled: this batch is most likely the crawl's last, and
+        the crawl ends when it is committed. A tiered merge falls due on the commit that completes
+        a tier (the 10th of 1,000 documents is the 10,000th), and made the end of such a crawl
+        wait 6.5 s for it. If the crawl goes on after all, the next merging commit catches up
+        (a tier may hold more than MERGE_FANOUT segments)."""
+        engine = self.crawler.engine if self.crawler is not None else None
+        scheduler = engine.scheduler if engine is not None else None
+        return (
+            scheduler is not None
+            and not engine.downloader.active
+            and not scheduler.has_pending_requests()
         )
 
     def _alternate_found(self, url: str, alternate: str) -> None:

@@ -27,6 +27,7 @@ from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.util import filelock
 from whoosh.util.filelock import try_for
+from whoosh.writing import NO_MERGE
 
 from newsbot.dates import utc_now_iso
 from newsbot.errors import NewsbotError
@@ -68,6 +69,9 @@ class Batch:
     documents: dict[str, dict[str, Any]]
     retired: frozenset[str]
     sealed_at: float
+    # False for the crawl's last batch: the crawl waits for that commit, so it only adds its
+    # segment, and the merge it would have done is left to the next commit that merges.
+    merge: bool = True
 
 
 def open_or_create(index_dir: Path) -> index.Index:
@@ -261,12 +265,14 @@ class ArchiveWriter:
             raise
         return self.confirm(batch)
 
-    def seal(self) -> Batch | None:
+    def seal(self, merge: bool = True) -> Batch | None:
         """Take the pending batch out for writing (here, or by a `CommitWorker`); None if there
         is nothing to write. Until `confirm` or `restore`, `stored` still sees it."""
         if not self._pending and not self._retired:
             return None
-        self._sealed = Batch(dict(self._pending), frozenset(self._retired), time.time())
+        self._sealed = Batch(
+            dict(self._pending), frozenset(self._retired), time.time(), merge=merge
+        )
         self._pending.clear()
         self._retired.clear()
         return self._sealed
@@ -364,7 +370,7 @@ def write_batch(ix: index.Index, batch: Batch, lock_timeout: float) -> int:
             writer.delete_by_term("url", url)
         for document in batch.documents.values():
             writer.update_document(**document)
-        writer.commit(mergetype=merge_by_tiers)
+        writer.commit(mergetype=merge_by_tiers if batch.merge else NO_MERGE)
     except BaseException:
         # Whoosh's `with writer:` does not cancel a writer whose commit() raised, so a failed
         # commit (a full disk) kept MAIN_WRITELOCK and every later commit waited in vain.

@@ -301,7 +301,7 @@ class IndexPipeline:
         of ours: the crawl cannot move until this batch commits. That is the case after the
         last page, and when waiting responses fill the scraper (SCRAPER_SLOT_MAX_ACTIVE_SIZE),
         which stops the downloader."""
-        engine = self.crawler.engine if self.crawler is not None else None
+        engine = self._engine()
         if engine is None or engine.scraper.slot is None:
             return False
         scraper = engine.scraper.slot
@@ -318,13 +318,22 @@ class IndexPipeline:
         a tier (the 10th of 1,000 documents is the 10,000th), and made the end of such a crawl
         wait 6.5 s for it. If the crawl goes on after all, the next merging commit catches up
         (a tier may hold more than MERGE_FANOUT segments)."""
-        engine = self.crawler.engine if self.crawler is not None else None
+        engine = self._engine()
         scheduler = engine.scheduler if engine is not None else None
         return (
             scheduler is not None
             and not engine.downloader.active
             and not scheduler.has_pending_requests()
         )
+
+    def _engine(self) -> Any:
+        """The crawl's engine, or None when the pipeline runs outside a started crawl."""
+        if self.crawler is None:
+            return None
+        try:
+            return self.crawler.engine
+        except RuntimeError:  # Scrapy sets it when the crawl starts
+            return None
 
     def _alternate_found(self, url: str, alternate: str) -> None:
         if self.writer.add_alternate(url, alternate):

@@ -445,9 +445,9 @@ class Backlog:
         self._inc(f"failed/{reason}")
         self._inc("failed")
 
-    def left_downloader(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
-        """A backlog request was downloaded, or failed: it gives its place in the window to the
-        next one at once. Waiting until its item is through the pipelines would hold the window
+    def answered(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
+        """A backlog request got its response, or failed: it gives its place in the window to
+        the next one at once. Waiting until its item is through the pipelines would hold the window
         for a whole index commit, and the downloader would idle (docs/crawl-throughput.md)."""
         url = request.meta.get(BACKLOG_URL_META)
         if url is not None and self._in_flight.pop(url, None) is not None:
@@ -469,7 +469,7 @@ class Backlog:
             self._inc("failed")
 
     def _finished(self, meta: dict[str, Any]) -> None:
-        self._in_flight.pop(meta.get(BACKLOG_URL_META, ""), None)
+        # Its place in the window was given back already (`answered`).
         if meta.get(BACKLOG_META) == "backfill":
             self._inc("done")
 

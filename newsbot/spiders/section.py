@@ -156,9 +156,7 @@ class SectionSpider(scrapy.Spider):
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_idle_handler, signal=signals.spider_idle)
         crawler.signals.connect(spider.backlog.request_dropped, signal=signals.request_dropped)
-        crawler.signals.connect(
-            spider.request_left_downloader, signal=signals.request_left_downloader
-        )
+        crawler.signals.connect(spider.response_received, signal=signals.response_received)
         crawler.signals.connect(spider.spider_closed_handler, signal=signals.spider_closed)
         # Thousands of failing backlog URLs must not bury the log: the first few of each kind
         # are logged, the rest counted and summarised at close.
@@ -348,12 +346,11 @@ class SectionSpider(scrapy.Spider):
         if not items:
             self.backlog.article_not_parsed(response, "not_parsed")
         yield from items
-        yield from self.backlog.refill()
 
-    def backfill_article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+    def backfill_article_failed(self, failure: Failure) -> None:
+        # article_failed gives the request's place in the window back, and refills it.
         self.article_failed(failure)
         self.backlog.article_failed(failure)
-        yield from self.backlog.refill()
 
     def parse_sitemap_index(self, response: Response) -> Iterator[scrapy.Request]:
         yield from self.backlog.read_index(response)
@@ -398,15 +395,17 @@ class SectionSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         reason, detail = failure_reason(failure)
         self._lost(failure.request, reason, detail)  # type: ignore[attr-defined]
-        # A request refused before the downloader (robots.txt) never leaves it.
         self._release_backlog(failure.request)  # type: ignore[attr-defined]
 
-    def request_left_downloader(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+    def response_received(
+        self, response: Response, request: scrapy.Request, spider: scrapy.Spider
+    ) -> None:
+        # Also for a response the HTTP cache answers, which never reaches the downloader.
         if spider is self:
             self._release_backlog(request)
 
     def _release_backlog(self, request: scrapy.Request) -> None:
-        for queued in self.backlog.left_downloader(request):
+        for queued in self.backlog.answered(request):
             self.crawler.engine.crawl(queued)
 
     def _lost(self, request: scrapy.Request | None, reason: str, detail: str) -> None:

@@ -17,11 +17,14 @@ from whoosh.formats import Positions
 from whoosh.qparser import MultifieldParser
 from whoosh.query import DateRange
 
+from newsbot.search import codec as compact_codec
 from newsbot.search.codec import (
+    INLINE_LIMIT,
     CompactCodec,
     CompactFieldWriter,
     CompactPositions,
     _FieldLengths,
+    inlined_terminfo,
     narrowest_typecode,
     pack_numbers,
     unpack_numbers,
@@ -273,3 +276,69 @@ def test_term_at_a_time_writing_makes_the_same_bytes_as_posting_at_a_time(
         written[name] = segment_files(directory)
     assert set(written["terms"]) == {".trm", ".pst"}
     assert written["terms"] == written["postings"]
+
+
+def test_short_posting_lists_live_in_the_term_dictionary_and_read_back_whole(
+    both: tuple,
+) -> None:
+    default, compact = both
+    checked = inlined = 0
+    with default.reader() as old, compact.reader() as new:
+        (leaf,) = [reader for reader, _ in new.leaf_readers()]
+        for (fieldname, text), terminfo in leaf._terms.items():
+            if fieldname not in FIELDS:
+                continue
+            assert terminfo.is_inlined() == (terminfo.doc_frequency() <= INLINE_LIMIT)
+            inlined += terminfo.is_inlined()
+            if terminfo.doc_frequency() > INLINE_LIMIT + 2:
+                continue
+            checked += 1
+            for kind in ("weight", "positions"):
+                expected = list(old.postings(fieldname, text).items_as(kind))
+                assert list(new.postings(fieldname, text).items_as(kind)) == expected
+            if terminfo.is_inlined():
+                copied = new.postings(fieldname, text).copy()
+                assert copied.block_min_length() == terminfo.min_length()
+                assert copied.block_max_weight() == terminfo.max_weight()
+    assert checked > 400
+    assert inlined > 250  # of the 500 checked
+
+
+def test_inlining_holds_only_postings_whose_values_line_up() -> None:
+    assert inlined_terminfo([3, 9], [1.0, 2.0], [b"B\x01", b"B\x02\x01"], 4, 9) is not None
+    assert inlined_terminfo([3, 9], [1.0, 1.0], [], None, 0) is not None
+    # Whoosh keeps a block's non-empty values only: one value for two postings has no place.
+    assert inlined_terminfo([3, 9], [1.0, 1.0], [b"x"], 4, 9) is None
+    assert inlined_terminfo([3, 9], [1.0, 1.0], [b"x", b""], 4, 9) is None
+    assert inlined_terminfo(list(range(INLINE_LIMIT + 1)), [1.0] * 5, [], None, 0) is None
+
+
+def test_an_index_from_before_inlining_searches_alike_and_merges_with_one_after(
+    tmp_path: Path, corpus: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Archives whose every term has a block (newsbot before inlining) read as before."""
+
+    def two_segments(directory: Path, inline_first: bool) -> index.Index:
+        if not inline_first:
+            monkeypatch.setattr(compact_codec, "INLINE_LIMIT", 0)
+        ix = build(directory, SCHEMA, corpus[:300], compact=True)
+        monkeypatch.undo()
+        writer = open_writer(ix)
+        for item in corpus[300:]:
+            writer.add_document(**item_to_document(item))
+        writer.commit(merge=False)
+        return ix
+
+    mixed = two_segments(tmp_path / "mixed", inline_first=False)
+    reference = two_segments(tmp_path / "reference", inline_first=True)
+    with mixed.reader() as reader:
+        old_leaf, new_leaf = [leaf for leaf, _ in reader.leaf_readers()]
+        assert not any(info.is_inlined() for _, info in old_leaf._terms.items())
+        assert any(info.is_inlined() for _, info in new_leaf._terms.items())
+    for text in queries(corpus):
+        assert results(mixed, text, True) == results(reference, text, True), text
+    for ix in (mixed, reference):
+        open_writer(ix).commit(optimize=True)
+        assert len(ix._segments()) == 1
+    for text in queries(corpus):
+        assert results(mixed, text, False) == results(reference, text, False), text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import random
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from test_search_fixtures import WORDS, generated_items
 from whoosh import index
 from whoosh.codec.base import FieldWriter
 from whoosh.fields import TEXT, Schema
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.formats import Positions
 from whoosh.qparser import MultifieldParser
 from whoosh.query import DateRange
@@ -23,6 +25,7 @@ from newsbot.search.codec import (
     CompactCodec,
     CompactFieldWriter,
     CompactPositions,
+    TermDictionaryWriter,
     _FieldLengths,
     inlined_terminfo,
     narrowest_typecode,
@@ -342,3 +345,32 @@ def test_an_index_from_before_inlining_searches_alike_and_merges_with_one_after(
         assert len(ix._segments()) == 1
     for text in queries(corpus):
         assert results(mixed, text, False) == results(reference, text, False), text
+
+
+def test_the_term_dictionary_writer_makes_whoosh_s_bytes_and_reads_back() -> None:
+    rng = random.Random(7)
+    keys = sorted(
+        {bytes(rng.choices(b"abcdefgh\x00\xff", k=rng.randint(1, 12))) for _ in range(3000)}
+    )
+    entries = [(key, bytes(rng.choices(range(256), k=rng.randint(0, 40)))) for key in keys]
+    written = {}
+    for name in ("whoosh", "ours"):
+        stream = io.BytesIO()
+        writer = OrderedHashWriter(StructFile(stream))
+        if name == "ours":
+            writer = TermDictionaryWriter.taking_over(writer)
+        writer.extras["fieldmap"] = {"body": 0}
+        for key, value in entries:
+            writer.add(key, value)
+        with pytest.raises(ValueError):
+            writer.add(keys[0], b"")  # keys must increase, as Whoosh requires
+        stream.close = lambda: None  # keep the bytes past the writer's close
+        writer.close()
+        written[name] = stream.getvalue()
+    assert written["ours"] == written["whoosh"]
+    data = written["ours"]
+    reader = OrderedHashReader(StructFile(io.BytesIO(data)), len(data))
+    assert reader.extras["fieldmap"] == {"body": 0}
+    assert all(reader[key] == value for key, value in entries)
+    middle = keys[len(keys) // 2]
+    assert next(iter(reader.keys_from(middle))) == middle

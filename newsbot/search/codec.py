@@ -29,6 +29,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from hashlib import md5
 from itertools import accumulate, chain, pairwise, repeat
 from typing import Any
 
@@ -40,6 +41,7 @@ from whoosh.codec.whoosh3 import (
     W3PostingsWriter,
     W3TermInfo,
 )
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.formats import Positions
 from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.system import emptybytes, pack_int, pack_ushort
@@ -58,6 +60,9 @@ ZLIB_LEVEL = 6
 # lacks.)
 INLINE_LIMIT = 4
 _TERMINFO = W3TermInfo._struct
+# The term dictionary's entry header and hash slot, as whoosh.filedb.filetables has them.
+_LENGTHS = struct.Struct("!ii")
+_POINTER = struct.Struct("!Iq")
 
 # Block info: posting count, last document number, maximum weight, min and max field-length
 # bytes (Whoosh's 0-255 length codes), then four one-byte codes saying how the payload is laid
@@ -471,6 +476,50 @@ class _FieldLengths:
         return lengths[docnum] if docnum < len(lengths) else default
 
 
+class TermDictionaryWriter(OrderedHashWriter):
+    """Whoosh's term dictionary file, the same bytes, written with less work per term.
+
+    Whoosh's `add` asks the file for its position twice per term (a seek each time) and makes
+    three writes, and the hash tables are written a slot at a time; a batch of 100 articles
+    has some 22,000 terms. Here the position is counted, not asked for.
+    """
+
+    @classmethod
+    def taking_over(cls, writer: OrderedHashWriter) -> TermDictionaryWriter:
+        # W3FieldWriter has already made its writer, header written; carry on with its state.
+        taken = cls.__new__(cls)
+        taken.__dict__.update(writer.__dict__)
+        taken._position = writer.dbfile.tell()
+        return taken
+
+    def add(self, key: bytes, value: bytes) -> None:
+        if key <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        position = self._position
+        self.index.append(position)
+        self.dbfile.write(_LENGTHS.pack(len(key), len(value)) + key + value)
+        # Whoosh's md5_hash: the low 32 bits of the MD5 digest read as one big number.
+        hashed = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+        self.buckets[hashed & 255].append((hashed, position))
+        self.lastkey = key
+        self._position = position + _LENGTHS.size + len(key) + len(value)
+
+    def _write_hashes(self) -> None:
+        dbfile = self.dbfile
+        pack = _POINTER.pack
+        empty = pack(0, 0)
+        for entries in self.buckets:
+            slots = 2 * len(entries)
+            self.directory.append((dbfile.tell(), slots))
+            table: list[tuple[int, int] | None] = [None] * slots
+            for hashed, position in entries:
+                slot = (hashed >> 8) % slots
+                while table[slot] is not None:
+                    slot = (slot + 1) % slots
+                table[slot] = (hashed, position)
+            dbfile.write(b"".join([empty if e is None else pack(*e) for e in table]))
+
+
 class CompactFieldWriter(W3FieldWriter):
     """Writes a segment's posting lists a term at a time.
 
@@ -480,6 +529,10 @@ class CompactFieldWriter(W3FieldWriter):
     term's postings are gathered in lists and written block by block with `encode_block`,
     into the same bytes as the posting-at-a-time path (tests/test_codec.py compares them).
     """
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._tindex = TermDictionaryWriter.taking_over(self._tindex)
 
     def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
         field_length = _FieldLengths(lengths).doc_field_length if lengths else None
@@ -528,8 +581,6 @@ class CompactFieldWriter(W3FieldWriter):
         # What W3PostingsWriter and W3TermInfo.add_block compute, block by block.
         postfile = self._postfile
         blocklimit = self._codec._blocklimit
-        terminfo = W3TermInfo()
-        start = postfile.tell()
         count = len(ids)
         if count <= INLINE_LIMIT:
             lengths = [n for n in doc_lengths if n]
@@ -539,6 +590,8 @@ class CompactFieldWriter(W3FieldWriter):
             if inlined is not None:
                 self._tindex.add(pack_ushort(self._fieldid) + btext, inlined)
                 return
+        terminfo = W3TermInfo()
+        start = postfile.tell()
         if count <= blocklimit:  # most terms: one block, and nothing to slice
             blocks = [(ids, weights, values, doc_lengths)]
         else:

@@ -30,7 +30,8 @@ def texts() -> list[str]:
     vocabulary = ["río", "glacier", "ferry", "naïve", "Ωmega", "x", "2026", "de", "la", "the"]
     vocabulary += ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=6)) for _ in range(300)]
     out = ["", "one", "two words", "three words here", "  \n\t ", "!!! ??? ..."]
-    for length in (4, 10, 50, 300, 1000, 3000):
+    # 258 and 259 words: 256 and 257 shingles, either side of a `_mod_prime` pass (_CHUNK).
+    for length in (4, 10, 50, 258, 259, 300, 1000, 3000):
         for _ in range(5):
             out.append(" ".join(rng.choices(vocabulary, k=length)))
     return out

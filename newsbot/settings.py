@@ -31,6 +31,11 @@ ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy starts this many asyncio tasks for every callback's output, however little it yields:
+# with the default 100, creating and ending them was 10% of the crawl's main thread (py-spy,
+# bench/bench_crawl.py), for callbacks that yield one item (an article) or only requests (a
+# sitemap), which need no parallelism. 4 made the full crawl 10-13% faster.
+CONCURRENT_ITEMS = 4
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0

@@ -4,6 +4,7 @@ files that the standard tools (warcio check / index) accept."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import signal
@@ -12,13 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from scrapy.http import Headers, HtmlResponse, Request
 from warcio.archiveiterator import ArchiveIterator
 
 from newsbot.devserver import local_crawl_command
 from newsbot.parsers.version import PARSER_VERSION
 from newsbot.warc.capture import OPEN_SUFFIX, complete_prefix, exchange_of, recover_abandoned
-from newsbot.warc.records import exchange_members
+from newsbot.warc.records import Exchange, exchange_members, payload_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -190,3 +192,90 @@ def test_sigkill_leaves_readable_records_and_the_next_crawl_starts_a_new_file(
     warcio_passes(*files)
     urls = {h["WARC-Target-URI"] for k, h, *_ in records(files[1]) if k == "response"}
     assert {a["url"] for a in manifest["articles"]} <= urls
+
+
+def test_records_are_framed_as_iso_28500_has_them(monkeypatch) -> None:
+    """The framing is newsbot's own (to keep the GIL free, see records.py); fastwarc, a WARC
+    library, must frame the same record into the same bytes, digests included."""
+    from fastwarc.warc import WarcRecord, WarcRecordType
+
+    ids = iter(
+        [
+            "<urn:uuid:00000000-0000-4000-8000-000000000001>",
+            "<urn:uuid:00000000-0000-4000-8000-000000000002>",
+        ]
+    )
+    monkeypatch.setattr("newsbot.warc.records.new_record_id", lambda: next(ids))
+    body = "<html><p>Señal débil en el río</p></html>\r\n".encode() * 500
+    exchange = Exchange(
+        url="https://www.nytimes.com/2026/01/02/world/americas/rio.html?smid=x",
+        date="2026-01-02T03:04:05.678901Z",
+        method="GET",
+        request_headers=b"Accept: text/html\r\n",
+        protocol="HTTP/1.1",
+        status=200,
+        reason="OK",
+        response_headers=b"Content-Type: text/html; charset=utf-8\r\n",
+        body=body,
+        ip_address="127.0.0.1",
+    )
+    ours = gzip.decompress(exchange_members(exchange, "<urn:uuid:warcinfo>"))
+
+    def framed(kind: WarcRecordType, record_id: str, fields: list, block: bytes) -> bytes:
+        record = WarcRecord()
+        record.init_headers(kind, record_id[len("<urn:") : -1].encode("ascii"))
+        for name, value in fields:
+            record.headers.set(name, value)
+        record.set_bytes_content(block)
+        out = io.BytesIO()
+        record.write(out, checksum_data=True)
+        return out.getvalue()
+
+    common = [
+        ("WARC-Date", exchange.date),
+        ("WARC-Target-URI", exchange.url),
+        ("WARC-Warcinfo-ID", "<urn:uuid:warcinfo>"),
+    ]
+    response_id, request_id = (
+        "<urn:uuid:00000000-0000-4000-8000-000000000001>",
+        "<urn:uuid:00000000-0000-4000-8000-000000000002>",
+    )
+    reference = framed(
+        WarcRecordType.response,
+        response_id,
+        [
+            *common,
+            ("Content-Type", "application/http; msgtype=response"),
+            ("WARC-Payload-Digest", payload_digest(body)),
+            ("WARC-Concurrent-To", request_id),
+            ("WARC-IP-Address", "127.0.0.1"),
+        ],
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body,
+    ) + framed(
+        WarcRecordType.request,
+        request_id,
+        [
+            *common,
+            ("Content-Type", "application/http; msgtype=request"),
+            ("WARC-Concurrent-To", response_id),
+        ],
+        b"GET /2026/01/02/world/americas/rio.html?smid=x HTTP/1.1\r\nHost: www.nytimes.com\r\n"
+        b"Accept: text/html\r\n\r\n",
+    )
+    assert ours == reference
+
+
+def test_a_line_break_in_a_field_is_refused_not_written() -> None:
+    exchange = Exchange(
+        url="https://www.nytimes.com/a.html\r\nWARC-Type: revisit",
+        date="2026-01-02T03:04:05.678901Z",
+        method="GET",
+        request_headers=b"",
+        protocol="HTTP/1.1",
+        status=200,
+        reason="OK",
+        response_headers=b"",
+        body=b"x",
+    )
+    with pytest.raises(ValueError, match="line break"):
+        exchange_members(exchange, None)

@@ -4,25 +4,25 @@ One gzip member per record is what readers expect of `.warc.gz` (they can seek t
 offset), and it is what makes a file crash-safe: a member is either whole, with its CRC, or it is
 the cut-off last one.
 
-fastwarc builds and frames the records: in bench/bench_ingest.py it writes about three times as
-fast as warcio, which matters because the crawl's process pays for every byte (docs/warc.md).
-ISA-L (`isal`) compresses them: fastwarc's own gzip writer holds the GIL while it deflates, so
-the capture thread took the crawl's main thread with it, 3.2 ms per 300 KB page at level 6.
-ISA-L's level 2 deflates the same page in 0.4 ms with the GIL let go, and on the real pages of
-../shared/nyt-corpus makes 0.177 of the HTML against level 6's 0.153 (docs/crawl-throughput.md).
+The records are framed here, and ISA-L (`isal`) compresses them. A WARC 1.1 record is a version
+line, named fields, a blank line, the block and two CRLFs (ISO 28500 section 4); what costs is
+the block, which goes to SHA-1 (for the digests) and to ISA-L as it is, never copied, and both
+let go of the GIL while they work on it. fastwarc, which framed them before, held the GIL for
+0.2 ms per 300 KB page (building the record, copying the block, its own SHA-1), time the crawl's
+main thread waited; its gzip writer held it for the whole deflate (3.2 ms at level 6). ISA-L's
+level 2 deflates a page in 0.34 ms and on the real pages of ../shared/nyt-corpus makes 0.179 of
+the HTML against level 6's 0.153 (docs/crawl-throughput.md). fastwarc still reads (reader.py).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from fastwarc.warc import WarcRecord, WarcRecordType
 from isal import isal_zlib
 
 # ISA-L's levels 1 and 2 take the same time (0.32-0.33 ms per real page); 2 is 1% smaller.
@@ -51,27 +51,50 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
+def _sha1(*parts: bytes) -> str:
+    """`sha1:<base32>`, the digest form every WARC tool uses, of the parts run together."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
 def payload_digest(payload: bytes) -> str:
-    """`sha1:<base32>`, the WARC-Payload-Digest form every WARC tool uses."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode("ascii")
+    """WARC-Payload-Digest: the digest of the HTTP body."""
+    return _sha1(payload)
 
 
-def gzip_member(record: WarcRecord) -> bytes:
-    buffer = io.BytesIO()
-    record.write(buffer, checksum_data=True)
+def _member(kind: str, record_id: str, fields: Iterable[tuple[str, str]], *block: bytes) -> bytes:
+    """One record as a gzip member; its block is the `block` parts run together."""
+    lines = [
+        "WARC/1.1",
+        f"WARC-Type: {kind}",
+        *(f"{name}: {value}" for name, value in _fields(record_id, fields, block)),
+    ]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
     compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(buffer.getbuffer()) + compressor.flush()
+    deflated = [compressor.compress(head)]
+    deflated += [compressor.compress(part) for part in block]
+    deflated += [compressor.compress(b"\r\n\r\n"), compressor.flush()]
+    return b"".join(deflated)
 
 
-def _record(
-    kind: WarcRecordType, record_id: str, headers: Iterable[tuple[str, str]], block: bytes
-) -> WarcRecord:
-    record = WarcRecord()
-    record.init_headers(kind, record_id[len("<urn:") : -1].encode("ascii"))
-    for name, value in headers:
-        record.headers.set(name, value)
-    record.set_bytes_content(block)
-    return record
+def _fields(
+    record_id: str, fields: Iterable[tuple[str, str]], block: tuple[bytes, ...]
+) -> list[tuple[str, str]]:
+    fields = list(fields)
+    for name, value in fields:
+        # A CR or LF in a value would end the header early and let it inject fields.
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+            raise ValueError(f"WARC field {name!r} has a line break in it")
+    # WARC-Date first, then the record's identity and length, as other writers order them.
+    return [
+        *fields[:1],
+        ("WARC-Record-ID", record_id),
+        ("Content-Length", str(sum(len(part) for part in block))),
+        *fields[1:],
+        ("WARC-Block-Digest", _sha1(*block)),
+    ]
 
 
 def warcinfo_member(
@@ -85,7 +108,7 @@ def warcinfo_member(
         ("WARC-Filename", filename),
         ("Content-Type", "application/warc-fields"),
     ]
-    return record_id, gzip_member(_record(WarcRecordType.warcinfo, record_id, headers, block))
+    return record_id, _member("warcinfo", record_id, headers, block)
 
 
 def exchange_members(exchange: Exchange, warcinfo_id: str | None) -> bytes:
@@ -95,9 +118,7 @@ def exchange_members(exchange: Exchange, warcinfo_id: str | None) -> bytes:
     if warcinfo_id:
         common.append(("WARC-Warcinfo-ID", warcinfo_id))
     status_line = f"{exchange.protocol} {exchange.status} {exchange.reason}".rstrip()
-    response_block = (
-        status_line.encode("latin-1") + b"\r\n" + exchange.response_headers + b"\r\n"
-    ) + exchange.body
+    http_head = status_line.encode("latin-1") + b"\r\n" + exchange.response_headers + b"\r\n"
     response_headers = [
         *common,
         ("Content-Type", "application/http; msgtype=response"),
@@ -112,9 +133,9 @@ def exchange_members(exchange: Exchange, warcinfo_id: str | None) -> bytes:
         ("Content-Type", "application/http; msgtype=request"),
         ("WARC-Concurrent-To", response_id),
     ]
-    return gzip_member(
-        _record(WarcRecordType.response, response_id, response_headers, response_block)
-    ) + gzip_member(_record(WarcRecordType.request, request_id, request_headers, request_block))
+    return _member("response", response_id, response_headers, http_head, exchange.body) + _member(
+        "request", request_id, request_headers, request_block
+    )
 
 
 def _request_line(exchange: Exchange) -> bytes:

@@ -675,7 +675,14 @@ def test_serve_prints_its_url_answers_and_stops_on_ctrl_c(
     out = tmp_path / "out"
     with out.open("w") as handle:
         command = [sys.executable, "-m", "newsbot", "serve", "--index", str(archive[0])]
-        server = subprocess.Popen([*command, "--port", "0"], stdout=handle, stderr=handle)
+        # A shell runs background jobs with SIGINT ignored, and Python then never turns it
+        # into KeyboardInterrupt: the suite run with `&` must not make Ctrl-C look broken.
+        server = subprocess.Popen(
+            [*command, "--port", "0"],
+            stdout=handle,
+            stderr=handle,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     try:
         deadline = time.monotonic() + 30
         while "http://" not in out.read_text() and time.monotonic() < deadline:

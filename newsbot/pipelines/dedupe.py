@@ -36,7 +36,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newsbot.pipelines import close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash, similarity, utc_text
+from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, utc_text
+from newsbot.search.minhash import SCHEME, minhash, similarity
 from newsbot.search.writer import Commit, CrawlLock, IndexBusy
 from newsbot.urls import SITE_DOMAIN, canonical_article_url, is_site_host
 
@@ -111,6 +112,13 @@ class DedupePipeline:
                 self.store.close()
             self.lock.release()
             raise
+        if self.store.resigned:
+            logger.warning(
+                "De-duplication signatures are of an older MinHash scheme; re-signed %d "
+                "articles from the index (scheme %d)",
+                self.store.resigned,
+                SCHEME,
+            )
         if added:
             logger.warning(
                 "De-duplication state was behind the index after an unclean stop; "

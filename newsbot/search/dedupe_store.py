@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import random
-import re
 import sqlite3
 import time
-from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 from whoosh import index
 from whoosh.query import DateRange
 
+from newsbot.search.minhash import PERMUTATIONS, SCHEME, minhash, similarity
 from newsbot.search.schema import document_to_item, utc_naive
 
 STORE_FILE = "newsbot-dedupe.sqlite3"
-PERMUTATIONS = 64
 BANDS = 16
 _ROWS = PERMUTATIONS // BANDS
 # Page cache per connection, KiB (negative cache_size): bounds memory however big the store.
@@ -43,26 +39,6 @@ _CACHE_KIB = 8192
 # How long before an index batch was sealed an item may have passed de-duplication and still
 # be waiting to join a later batch (seconds): one commit's duration, with room to spare.
 _WAIT_MARGIN = 120.0
-_WORD = re.compile(r"\w+")
-_SHINGLE = 3
-# Shingles per pass of `_mod_prime`. Its (64, shingles) uint64 temporaries for a whole article
-# (about 430 KB each) took a fresh mmap from malloc and missed the cache every time: 1.19 ms per
-# 1,000-word article against 0.31 in passes of 256 (bench/bench_minhash.py).
-_CHUNK = 256
-# Universal hashing (a*x + b) mod a Mersenne prime stands in for 64 random permutations; fixed
-# seeds, because signatures stored by one crawl are compared with the next crawl's.
-_PRIME = (1 << 61) - 1
-_rng = random.Random(20261127)
-_PERMS = tuple((_rng.randrange(1, _PRIME), _rng.randrange(_PRIME)) for _ in range(PERMUTATIONS))
-# The same as numpy columns, and the constants `_mod_prime` works with, typed so that numpy
-# never widens uint64 arithmetic to float.
-_PERM_A = np.array([a for a, _ in _PERMS], dtype=np.uint64)[:, None]
-_PERM_B = np.array([b for _, b in _PERMS], dtype=np.uint64)[:, None]
-_P = np.uint64(_PRIME)
-_LOW32 = np.uint64(0xFFFFFFFF)
-_LOW29 = np.uint64((1 << 29) - 1)
-_3, _29, _32, _61 = (np.uint64(n) for n in (3, 29, 32, 61))
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY,     -- first 8 bytes of sha256(url), signed: no second copy of the URL
@@ -97,71 +73,6 @@ class Match(NamedTuple):
 
 def _hash64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
-
-
-def minhash(text: str) -> bytes:
-    """MinHash signature of the lower-cased word 3-shingles of `text`.
-
-    The 64 universal hashes run as numpy array arithmetic, _CHUNK shingles at a time: 0.9 ms
-    for a 1,000-word article where the pure-Python loop took 8.5, with the same signatures bit
-    for bit (tests/test_minhash.py checks them against the reference loop), so signatures that
-    earlier crawls stored stay comparable. bench/bench_minhash.py measures it.
-    """
-    words = _WORD.findall(text.lower())
-    if len(words) < _SHINGLE:
-        shingles = {" ".join(words)}
-    else:
-        shingles = set(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
-    digest = hashlib.blake2b
-    packed = b"".join([digest(s, digest_size=8).digest() for s in map(str.encode, shingles)])
-    hashes = np.frombuffer(packed, dtype=">u8").astype(np.uint64)
-    minima = np.minimum.reduce(
-        [
-            _mod_prime(_PERM_A, _PERM_B, hashes[at : at + _CHUNK]).min(axis=1)
-            for at in range(0, len(hashes), _CHUNK)
-        ]
-    )
-    # The low 16 bits of each minimum are enough (b-bit MinHash): two different minima agree by
-    # chance once in 65536, which moves a similarity estimate by ~0.00002, at an eighth the size.
-    return (minima & np.uint64(0xFFFF)).astype(np.uint16).tobytes()
-
-
-def _mod_prime(a: np.ndarray, b: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """(a * h + b) mod (2**61 - 1), exactly, for every a (column) and h (row), in uint64.
-
-    The 122-bit product does not fit a machine word, so it is built from 32-bit halves and
-    folded with 2**61 = 1 (mod the Mersenne prime): 2**64 = 8 and x * 2**32 = hi(x) + lo(x) *
-    2**32, where hi and lo split x at bit 29. Every partial sum stays below 2**63.
-    """
-    h = (h & _P) + (h >> _61)
-    h -= _P * (h >= _P)
-    h_lo, h_hi = h & _LOW32, h >> _32
-    a_lo, a_hi = a & _LOW32, a >> _32
-    # In place where possible: the (64, shingles) temporaries dominate the cost.
-    low = a_lo * h_lo
-    middle = a_hi * h_lo
-    middle += a_lo * h_hi
-    total = a_hi * h_hi
-    total <<= _3
-    total += b
-    total += low >> _61
-    low &= _P
-    total += low
-    total += middle >> _29
-    middle &= _LOW29
-    middle <<= _32
-    total += middle
-    folded = total & _P
-    total >>= _61
-    folded += total
-    folded -= _P * (folded >= _P)
-    return folded
-
-
-def similarity(first: bytes, second: bytes) -> float:
-    """Estimated Jaccard similarity of the texts behind two signatures."""
-    a, b = array("H", first), array("H", second)
-    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
 def band_values(signature: bytes) -> list[int]:
@@ -199,6 +110,8 @@ class DedupeStore:
         self.path = Path(path)
         self.threshold = threshold
         self._db: sqlite3.Connection | None = None
+        # Articles re-signed by the last open() (a store of an older MinHash scheme).
+        self.resigned = 0
 
     def __enter__(self) -> DedupeStore:
         self.open()
@@ -215,6 +128,53 @@ class DedupeStore:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
+        try:
+            self.resigned = self._resign_if_older_scheme()
+        except BaseException:
+            self.close()
+            raise
+
+    def _resign_if_older_scheme(self) -> int:
+        """Bring a store signed with an older MinHash scheme to the current one; return how
+        many articles were re-signed.
+
+        Signatures of two schemes cannot be compared, so every stored one is computed again
+        from its article's body in the index beside the store (`STORE_FILE` lives in the index
+        directory). Rows the index does not have are dropped: the store only ever holds what
+        the index committed, so they are left over from a crawl that died. All of it is one
+        transaction: a kill midway leaves the old store, and the next open starts again.
+        """
+        scheme = self._get_meta("minhash_scheme", None)
+        if scheme == SCHEME:
+            return 0
+        stored = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        resigned = 0
+        if stored:
+            # Stores from before schemes were recorded are of scheme 1.
+            self.db.execute("DELETE FROM bands")
+            found: set[int] = set()
+            index_dir = self.path.parent
+            if index.exists_in(str(index_dir)):
+                with index.open_dir(str(index_dir)).searcher() as searcher:
+                    for fields in searcher.all_stored_fields():
+                        key = url_key(fields["url"])
+                        if key in found or not self.has(fields["url"]):
+                            continue
+                        signature = minhash(document_to_item(fields).get("body") or "")
+                        self.db.execute(
+                            "UPDATE articles SET signature = ? WHERE id = ?", (signature, key)
+                        )
+                        self._add_bands(key, signature)
+                        found.add(key)
+            rows = self.db.execute("SELECT id, url FROM articles").fetchall()
+            gone = [(key, url) for key, url in rows if key not in found]
+            self.db.executemany("DELETE FROM articles WHERE id = ?", [(k,) for k, _ in gone])
+            self.db.executemany("DELETE FROM aliases WHERE url = ?", [(u,) for _, u in gone])
+            resigned = len(found)
+        self._set_meta("minhash_scheme", SCHEME)
+        self.db.commit()
+        self.db.execute("BEGIN")
+        return resigned
 
     def close(self) -> None:
         """Close without committing: what was not committed was not confirmed by the index."""
@@ -299,6 +259,9 @@ class DedupeStore:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (key, url, _content_key(content_hash), signature, utc_text(published), time.time()),
         )
+        self._add_bands(key, signature)
+
+    def _add_bands(self, key: int, signature: bytes) -> None:
         self.db.executemany(
             "INSERT INTO bands (band, value, id) VALUES (?, ?, ?)",
             [(band, value, key) for band, value in enumerate(band_values(signature))],

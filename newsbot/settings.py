@@ -70,6 +70,7 @@ EXTENSIONS = {
     "newsbot.extensions.ZeroArticleAlarm": 510,
     "newsbot.extensions.CrawlRecord": 530,
     "newsbot.extensions.LossReport": 520,
+    "newsbot.extensions.FrozenStartup": 540,
 }
 # Seconds a discovery page (front, feed, sitemap) or robots.txt may take, and its retries: an
 # unreachable site is reported within timeout x (1 + retries) seconds, not minutes.

@@ -1,11 +1,13 @@
 """Crawl throughput: a bare Scrapy spider against `scrapy crawl americas`, on one local mirror.
 
     .venv/bin/python bench/bench_crawl.py [--pages 1000] [--no-bare] [--keep DIR]
-                                          [--set NAME=VALUE ...]
+                                          [--set NAME=VALUE ...] [--server memory|files]
 
 Serves a generated mirror of `--pages` article pages on 127.0.0.1 (from a separate process, so
-the server does not share the crawl's core): article pages in the 2021+ `data-testid` markup
-shape of tests/fixtures/articles/testid.html, with 800-1,200 words of generated text
+the server does not share the crawl's core; from memory, or with `--server files` written to
+disk and served by `python -m http.server`, as a user's own mirror may well be): article
+pages in the 2021+ `data-testid` markup shape of tests/fixtures/articles/testid.html, with
+800-1,200 words of generated text
 (bench/corpus.py) and about 280 KB of inline scripts, as a real 2021+ page carries; a news
 sitemap that lists them all; robots.txt. Then, in the same run and with the same Scrapy settings
 (`DOWNLOAD_DELAY=0`, `AUTOTHROTTLE_ENABLED=False`):
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import gzip
 import importlib
 import json
@@ -235,6 +238,33 @@ class Mirror:
         return 404, "text/plain", b"not found\n"
 
 
+def write_mirror(pages: int, root: Path) -> None:
+    """The mirror as files under `root`, for a file server (`--server files`)."""
+    mirror = Mirror(pages)
+    paths = ["/robots.txt", "/sitemaps/new/news.xml.gz", *map(mirror.path, range(pages))]
+    for path in paths:
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(mirror.answer(path)[2])
+
+
+def serve_files(root: Path) -> tuple[subprocess.Popen, int]:
+    """`python -m http.server` over `root`, the mirror a user is likely to put up: one thread
+    per connection, every page read from disk, a connection per request (HTTP/1.0)."""
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    found = re.search(r"port (\d+)", server.stdout.readline()) if server.stdout else None
+    if not found:
+        server.kill()
+        raise SystemExit("python -m http.server did not start")
+    return server, int(found[1])
+
+
 def serve(pages: int, port_queue: Any) -> None:
     """Run the mirror until killed (the target of the server process)."""
     mirror = Mirror(pages)
@@ -336,6 +366,18 @@ class StageTimer:
         self.last_article_response = 0.0
         for label, target in STAGES.items():
             self._patch(label, target)
+        self._gc_started = 0.0
+        gc.callbacks.append(self._collecting)
+
+    def _collecting(self, phase: str, info: dict[str, Any]) -> None:
+        # Garbage collections run inside whatever stage allocated last: "of which", not a stage.
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        label = f"  of which garbage collection (gen {info['generation']})"
+        self.totals[label] += time.perf_counter() - self._gc_started
+        self.calls[label] += 1
+        self.threads[label].add(threading.current_thread().name)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StageTimer:
@@ -471,10 +513,14 @@ def rate(result: dict[str, Any]) -> float:
 
 
 def print_report(
-    pages: int, bare: tuple[dict[str, Any], float] | None, full: tuple[dict[str, Any], float]
+    pages: int,
+    bare: tuple[dict[str, Any], float] | None,
+    full: tuple[dict[str, Any], float],
+    server: str = "memory",
 ) -> None:
     full_result = full[0]
-    print(f"{pages} pages of about {SCRIPT_BYTES // 1000 + 20} KB, served from 127.0.0.1")
+    by = "from memory" if server == "memory" else "by python -m http.server, from files"
+    print(f"{pages} pages of about {SCRIPT_BYTES // 1000 + 20} KB, served {by} on 127.0.0.1")
     print()
     print(f"{'crawl':34} {'pages':>6} {'pages/s':>8} {'peak RSS MiB':>13} {'tail s':>7}")
     rows = [("bare Scrapy spider", bare), ("scrapy crawl americas", full)]
@@ -506,6 +552,12 @@ def print_report(
             f"{label:40} {seconds:7.2f} {1000 * seconds / n:8.2f} "
             f"{100 * seconds / wall:6.1f}% {full_result['calls'][label]:6d}  {threads}"
         )
+    for label in sorted(label for label in full_result["totals"] if "garbage" in label):
+        seconds = full_result["totals"][label]
+        print(
+            f"{label:40} {seconds:7.2f} {1000 * seconds / n:8.2f} "
+            f"{100 * seconds / wall:6.1f}% {full_result['calls'][label]:6d}  (any thread)"
+        )
     rest = wall - counted
     print(
         f"{'download, engine, waiting (the rest)':40} {rest:7.2f} {1000 * rest / n:8.2f} "
@@ -525,6 +577,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="a Scrapy setting for the full crawl, e.g. NEWSBOT_WARC_ENABLED=False (repeatable)",
     )
+    parser.add_argument(
+        "--server",
+        choices=("memory", "files"),
+        default="memory",
+        help="memory: pages from memory, HTTP/1.1 keep-alive (the default, and the strictest"
+        " reference); files: `python -m http.server` over the mirror written to disk",
+    )
     parser.add_argument("--bare-spider", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--bare-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -532,18 +591,24 @@ def main(argv: list[str] | None = None) -> int:
         run_bare_spider(args.bare_spider, args.bare_out)
         return 0
 
-    ports: Any = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(args.pages, ports), daemon=True)
-    server.start()
     work = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
+    server: Any
+    if args.server == "files":
+        write_mirror(args.pages, work / "site")
+        server, port = serve_files(work / "site")
+    else:
+        ports: Any = multiprocessing.Queue()
+        server = multiprocessing.Process(target=serve, args=(args.pages, ports), daemon=True)
+        server.start()
+        port = ports.get(timeout=120)
     try:
-        site_url = f"http://127.0.0.1:{ports.get(timeout=120)}"
+        site_url = f"http://127.0.0.1:{port}"
         bare = None if args.no_bare else crawl_bare(site_url, work)
         full = crawl_full(site_url, work, args.set)
-        print_report(args.pages, bare, full)
+        print_report(args.pages, bare, full, args.server)
     finally:
         server.terminate()
-        server.join()
+        server.wait() if isinstance(server, subprocess.Popen) else server.join()
         if args.keep:
             shutil.copytree(work, args.keep, dirs_exist_ok=True)
         shutil.rmtree(work, ignore_errors=True)

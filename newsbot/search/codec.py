@@ -467,13 +467,111 @@ class _FieldLengths:
         self._reader = reader
         self._lengths: dict[str, list[int]] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+    def column(self, fieldname: str) -> list[int]:
+        """The length of `fieldname` in every document of the segment, by document number."""
         lengths = self._lengths.get(fieldname)
         if lengths is None:
             count = self._reader.doc_count_all()
-            lengths = [self._reader.doc_field_length(d, fieldname, default) for d in range(count)]
+            lengths = [self._reader.doc_field_length(d, fieldname, 0) for d in range(count)]
             self._lengths[fieldname] = lengths
+        return lengths
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self.column(fieldname)
         return lengths[docnum] if docnum < len(lengths) else default
+
+
+# A term and its postings: field, term bytes, then document numbers, weights and values.
+TermPostings = tuple[str, bytes, list[int], list[float], list[bytes]]
+
+
+def terms_of(items: Iterable[tuple]) -> Iterator[TermPostings]:
+    """A sorted stream of (field, term, document, weight, value) postings, term by term."""
+    lastfield: str | None = None
+    lasttext: bytes | None = None
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[bytes] = []
+    for fieldname, btext, docnum, weight, value in items:
+        if btext != lasttext or fieldname != lastfield:
+            if ids:
+                yield lastfield, lasttext, ids, weights, values  # type: ignore[misc]
+            if lastfield is not None and fieldname < lastfield:
+                raise OutOfOrderError(f"Field {lastfield!r} .. {fieldname!r}")
+            if fieldname == lastfield and btext < lasttext:  # type: ignore[operator]
+                raise OutOfOrderError(f"Term {fieldname}:{lasttext!r} .. {btext!r}")
+            lastfield, lasttext = fieldname, btext
+            ids, weights, values = [], [], []
+        if docnum == -1:  # Whoosh's marker for a spelling word, not a posting
+            continue
+        ids.append(docnum)
+        weights.append(weight)
+        values.append(value or emptybytes)
+    if ids:
+        yield lastfield, lasttext, ids, weights, values  # type: ignore[misc]
+
+
+def segment_terms(
+    reader: Any, startdoc: int, docmap: dict[int, int] | None
+) -> Iterator[TermPostings]:
+    """Every term of a segment in (field, term) order, with its postings numbered as a merge
+    into a new segment numbers them: from `startdoc`, or by `docmap` when the segment has
+    deleted documents (which it leaves out). Fields not in the reader's schema are skipped.
+
+    Whoosh's own `iter_postings` looks every term up again in the term dictionary's hash and
+    makes four method calls per posting; here the dictionary is read in order and postings a
+    block at a time.
+    """
+    terms = reader._terms  # W3TermsReader: its dictionary, postings file and codec
+    schema = reader.schema
+    codec, postfile = terms._codec, terms._postfile
+    for (fieldname, btext), terminfo in terms.items():
+        if fieldname not in schema:
+            continue
+        matcher = codec.postings_reader(
+            postfile, terminfo, schema[fieldname].format, term=(fieldname, btext)
+        )
+        ids: list[int] = []
+        weights: list[float] = []
+        values: list[Any] = []
+        for block_ids, block_weights, block_values in _blocks(matcher):
+            ids.extend(block_ids)
+            weights.extend(block_weights)
+            values.extend(block_values)
+        if docmap is None:
+            ids = [startdoc + docnum for docnum in ids]
+        else:
+            kept = [i for i, docnum in enumerate(ids) if docnum in docmap]
+            if not kept:
+                continue
+            ids = [docmap[ids[i]] for i in kept]
+            weights = [weights[i] for i in kept]
+            values = [values[i] for i in kept]
+        yield fieldname, btext, ids, weights, [value or emptybytes for value in values]
+
+
+def _blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
+    """A term's postings, a block (ids, weights, values) at a time."""
+    if isinstance(matcher, W3LeafMatcher):  # CompactLeafMatcher, or Whoosh's own codec's
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            yield matcher._ids, matcher._weights, matcher._values
+            matcher._next_block()
+        return
+    if isinstance(matcher, ListMatcher):  # inlined
+        count = len(matcher._ids)
+        weights = matcher._weights or [1.0] * count
+        yield matcher._ids, weights, matcher._values or [None] * count
+        return
+    postings = []
+    while matcher.is_active():
+        postings.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    if postings:
+        ids, weights, values = zip(*postings, strict=True)
+        yield ids, weights, values
 
 
 class TermDictionaryWriter(OrderedHashWriter):
@@ -535,48 +633,35 @@ class CompactFieldWriter(W3FieldWriter):
         self._tindex = TermDictionaryWriter.taking_over(self._tindex)
 
     def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
-        field_length = _FieldLengths(lengths).doc_field_length if lengths else None
+        self.add_terms(schema, lengths, terms_of(items))
+
+    def add_terms(self, schema: Any, lengths: Any, terms: Iterable[TermPostings]) -> None:
+        """Write `terms`, in (field, term) order, each with its postings in document order."""
+        field_lengths = _FieldLengths(lengths) if lengths else None
         lastfield: str | None = None
-        lasttext: bytes | None = None
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list[bytes] = []
-        doc_lengths: list[int] = []
-        for fieldname, btext, docnum, weight, value in items:
+        column: list[int] = []
+        for fieldname, btext, ids, weights, values in terms:
             if fieldname != lastfield:
-                if lastfield is not None and fieldname < lastfield:
-                    raise OutOfOrderError(f"Field {lastfield!r} .. {fieldname!r}")
-                if lasttext is not None:
-                    self._write_term(lasttext, ids, weights, values, doc_lengths)
                 if lastfield is not None:
                     self.finish_field()
                 self.start_field(fieldname, schema[fieldname])
-                lastfield, lasttext = fieldname, None
-            if docnum == -1:  # Whoosh's marker for a spelling word, not a posting
-                continue
-            if btext != lasttext:
-                if lasttext is not None:
-                    if btext < lasttext:
-                        raise OutOfOrderError(f"Term {fieldname}:{lasttext!r} .. {btext!r}")
-                    self._write_term(lasttext, ids, weights, values, doc_lengths)
-                lasttext = btext
-                ids, weights, values, doc_lengths = [], [], [], []
-            ids.append(docnum)
-            weights.append(weight)
-            values.append(value or emptybytes)
-            doc_lengths.append(field_length(docnum, fieldname) if field_length else 0)
-        if lasttext is not None:
-            self._write_term(lasttext, ids, weights, values, doc_lengths)
+                lastfield = fieldname
+                column = field_lengths.column(fieldname) if field_lengths else []
+            if ids[-1] < len(column):
+                doc_lengths = [column[docnum] for docnum in ids]
+            else:
+                doc_lengths = [column[d] if 0 <= d < len(column) else 0 for d in ids]
+            self._write_term(btext, ids, weights, values, doc_lengths)
         if lastfield is not None:
             self.finish_field()
 
     def _write_term(
         self,
         btext: bytes,
-        ids: list[int],
-        weights: list[float],
-        values: list[bytes],
-        doc_lengths: list[int],
+        ids: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes],
+        doc_lengths: Sequence[int],
     ) -> None:
         # What W3PostingsWriter and W3TermInfo.add_block compute, block by block.
         postfile = self._postfile

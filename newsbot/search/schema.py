@@ -21,6 +21,7 @@ from whoosh.writing import IndexWriter
 
 from newsbot.search.analysis import FastStandardAnalyzer, FastStemmingAnalyzer, KeyAnalyzer
 from newsbot.search.codec import CompactCodec, CompactPositions
+from newsbot.search.segment_writer import CompactSegmentWriter
 from newsbot.text import sanitized
 
 _STEM = FastStemmingAnalyzer()
@@ -87,8 +88,13 @@ def open_writer(ix: index.Index, **options: Any) -> IndexWriter:
     """A writer on `ix` that writes new segments with CompactCodec; options go to Whoosh.
 
     Every writer must come from here: Whoosh's default codec would write segments 2-3x larger.
+    A writer in one process merges segments by streaming them (search/segment_writer.py);
+    Whoosh's multiprocess writer (`procs` > 1) keeps its own way.
     """
-    return ix.writer(codec=CompactCodec(), **options)
+    if options.get("procs", 1) > 1:
+        return ix.writer(codec=CompactCodec(), **options)
+    options.pop("procs", None)
+    return CompactSegmentWriter(ix, codec=CompactCodec(), **options)
 
 
 def utc_naive(iso: str | None) -> dt.datetime | None:

@@ -14,7 +14,8 @@ all in one run:
 3. `scrapy crawl` of the same pages from the local dev server, NEWSBOT_WARC_ENABLED on and off,
    taking turns R times (best of each, since other processes share the machine);
 4. the WARC files' size against the HTML they hold;
-5. fastwarc and warcio writing and reading the same records.
+5. newsbot's record writer (its own framing, ISA-L), warcio's, and fastwarc and warcio reading
+   the same records.
 
 Targets (issue 14): ingest >= 0.5x read+parse; capture costs <= 10% of crawl throughput;
 WARC bytes <= 0.35x raw HTML bytes.
@@ -223,7 +224,7 @@ def library_rates(pages: dict[str, bytes], work: Path) -> list[tuple[str, float]
                 page,
             )
             handle.write(exchange_members(exchange, None))
-    rows.append(("fastwarc write (newsbot.warc.records)", raw / (time.perf_counter() - start)))
+    rows.append(("newsbot.warc.records write (ISA-L)", raw / (time.perf_counter() - start)))
     start = time.perf_counter()
     warcio_file = work / "warcio.warc.gz"
     with open(warcio_file, "wb") as handle:

@@ -194,6 +194,21 @@ def test_sigkill_leaves_readable_records_and_the_next_crawl_starts_a_new_file(
     assert {a["url"] for a in manifest["articles"]} <= urls
 
 
+def an_exchange(**fields: object) -> Exchange:
+    defaults: dict[str, object] = {
+        "url": "https://www.nytimes.com/2026/01/02/world/americas/rio.html?smid=x",
+        "date": "2026-01-02T03:04:05.678901Z",
+        "method": "GET",
+        "request_headers": b"Accept: text/html\r\n",
+        "protocol": "HTTP/1.1",
+        "status": 200,
+        "reason": "OK",
+        "response_headers": b"Content-Type: text/html; charset=utf-8\r\n",
+        "body": b"x",
+    }
+    return Exchange(**(defaults | fields))  # type: ignore[arg-type]
+
+
 def test_records_are_framed_as_iso_28500_has_them(monkeypatch) -> None:
     """The framing is newsbot's own (to keep the GIL free, see records.py); fastwarc, a WARC
     library, must frame the same record into the same bytes, digests included."""
@@ -207,18 +222,7 @@ def test_records_are_framed_as_iso_28500_has_them(monkeypatch) -> None:
     )
     monkeypatch.setattr("newsbot.warc.records.new_record_id", lambda: next(ids))
     body = "<html><p>Señal débil en el río</p></html>\r\n".encode() * 500
-    exchange = Exchange(
-        url="https://www.nytimes.com/2026/01/02/world/americas/rio.html?smid=x",
-        date="2026-01-02T03:04:05.678901Z",
-        method="GET",
-        request_headers=b"Accept: text/html\r\n",
-        protocol="HTTP/1.1",
-        status=200,
-        reason="OK",
-        response_headers=b"Content-Type: text/html; charset=utf-8\r\n",
-        body=body,
-        ip_address="127.0.0.1",
-    )
+    exchange = an_exchange(body=body, ip_address="127.0.0.1")
     ours = gzip.decompress(exchange_members(exchange, "<urn:uuid:warcinfo>"))
 
     def framed(kind: WarcRecordType, record_id: str, fields: list, block: bytes) -> bytes:
@@ -266,16 +270,6 @@ def test_records_are_framed_as_iso_28500_has_them(monkeypatch) -> None:
 
 
 def test_a_line_break_in_a_field_is_refused_not_written() -> None:
-    exchange = Exchange(
-        url="https://www.nytimes.com/a.html\r\nWARC-Type: revisit",
-        date="2026-01-02T03:04:05.678901Z",
-        method="GET",
-        request_headers=b"",
-        protocol="HTTP/1.1",
-        status=200,
-        reason="OK",
-        response_headers=b"",
-        body=b"x",
-    )
+    exchange = an_exchange(url="https://www.nytimes.com/a.html\r\nWARC-Type: revisit")
     with pytest.raises(ValueError, match="line break"):
         exchange_members(exchange, None)

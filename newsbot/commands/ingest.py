@@ -21,10 +21,16 @@ def add_procs_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--procs",
         type=int,
-        default=min(2, os.cpu_count() or 1),
+        default=default_procs(),
         metavar="N",
-        help="processes that read and parse pages (default: 2 if there are 2 cores)",
+        help="processes that read and parse pages (default: the cores less two, at least 1)",
     )
+
+
+def default_procs() -> int:
+    """Parsing processes that do not take a core from the pipelines or the commit child: on
+    2 cores, parsing in a second process made ingest 2-6% slower (bench/bench_ingest.py)."""
+    return max(1, (os.cpu_count() or 1) - 2)
 
 
 def add_log_argument(parser: argparse.ArgumentParser) -> None:

@@ -65,6 +65,8 @@ def test_the_store_is_re_signed_and_finds_near_copies_of_what_it_held(
     with caplog.at_level(logging.WARNING):
         pipeline.open_spider()
     assert pipeline.store.resigned == 3
+    # Said first (a large archive takes minutes), and how it ended after.
+    assert "4 articles are of MinHash scheme 1; re-signing" in caplog.text
     assert "re-signed 3 articles" in caplog.text
     store = pipeline.store
     for item in scheme_1_archive:

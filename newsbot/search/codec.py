@@ -551,27 +551,18 @@ def segment_terms(
 
 
 def _blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
-    """A term's postings, a block (ids, weights, values) at a time."""
-    if isinstance(matcher, W3LeafMatcher):  # CompactLeafMatcher, or Whoosh's own codec's
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            matcher._read_values()
-            yield matcher._ids, matcher._weights, matcher._values
-            matcher._next_block()
-        return
-    if isinstance(matcher, ListMatcher):  # inlined
+    """A term's postings, a block (ids, weights, values) at a time. W3Codec and CompactCodec
+    give one of two matchers: an inlined list, or a leaf reading blocks from the file."""
+    if isinstance(matcher, ListMatcher):
         count = len(matcher._ids)
-        weights = matcher._weights or [1.0] * count
-        yield matcher._ids, weights, matcher._values or [None] * count
+        yield matcher._ids, matcher._weights or [1.0] * count, matcher._values or [None] * count
         return
-    postings = []
-    while matcher.is_active():
-        postings.append((matcher.id(), matcher.weight(), matcher.value()))
-        matcher.next()
-    if postings:
-        ids, weights, values = zip(*postings, strict=True)
-        yield ids, weights, values
+    while matcher.is_active():  # W3LeafMatcher or CompactLeafMatcher
+        matcher._read_ids()
+        matcher._read_weights()
+        matcher._read_values()
+        yield matcher._ids, matcher._weights, matcher._values
+        matcher._next_block()
 
 
 class TermDictionaryWriter(OrderedHashWriter):

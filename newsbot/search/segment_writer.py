@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
@@ -38,15 +39,22 @@ class CompactSegmentWriter(SegmentWriter):
         self._merging: list[tuple[SegmentReader, int, dict[int, int] | None]] = []
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-        if not isinstance(reader, SegmentReader) or not isinstance(
-            self.fieldwriter, CompactFieldWriter
-        ):
+        if not self._can_stream(reader):
             super().add_postings_to_pool(reader, startdoc, docmap)
             return
         # Merge policies close the reader as soon as add_reader returns; the postings are read
         # when the segment is written, from a reader of the writer's own.
         own = SegmentReader(self.storage, self.schema, reader.segment())
         self._merging.append((own, startdoc, docmap))
+
+    def _can_stream(self, reader: Any) -> bool:
+        """A segment of W3Codec or CompactCodec (whose matchers `segment_terms` reads a block
+        at a time), into a segment that CompactFieldWriter writes."""
+        return (
+            isinstance(reader, SegmentReader)
+            and isinstance(reader.codec(), W3Codec)
+            and isinstance(self.fieldwriter, CompactFieldWriter)
+        )
 
     def _flush_segment(self) -> None:
         if not self._merging:

@@ -7,7 +7,6 @@ a spider, so `scrapy crawl <name>` works for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 # The URLs spiders and items use. A mirror (`NEWSBOT_SITE`) only changes where requests go.
 SITE_ORIGIN = "https://www.nytimes.com"
@@ -49,8 +48,3 @@ def guess_rss_name(path: str) -> str:
     """NYT names most section feeds after the last path part: world/europe -> Europe, us -> US."""
     last = path.strip("/").rsplit("/", 1)[-1]
     return last.upper() if len(last) <= 2 else last.capitalize()
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

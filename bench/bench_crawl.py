@@ -443,8 +443,23 @@ class StageTimer:
         )
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, float]:
-    """Run `command`; return its exit status and peak RSS in MiB."""
+# The mirror's server process, whose CPU time each crawl is charged with (see run_measured).
+_SERVER_PID: list[int] = []
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, float, float, float]:
+    """Run `command`; return its exit status, its peak RSS in MiB, the CPU seconds it used
+    (with the children it waited for: the commit process), and the server's CPU seconds."""
+    server_before = sum(process_cpu_seconds(pid) for pid in _SERVER_PID)
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -452,9 +467,11 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, float]:
     stderr = threading.Thread(target=_tail, args=(process.stderr,), daemon=True)
     stderr.start()
     _, status, usage = os.wait4(process.pid, 0)
+    server_cpu = sum(process_cpu_seconds(pid) for pid in _SERVER_PID) - server_before
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr.join()
-    return process.returncode, usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return process.returncode, usage.ru_maxrss / 1024, cpu, server_cpu
 
 
 _TAILS: list[bytes] = []
@@ -490,26 +507,46 @@ def crawl_full(
     ]  # fmt: skip
     for setting in extra or []:
         command += ["-s", setting]
-    status, rss = run_measured(command, env)
+    status, rss, cpu, server_cpu = run_measured(command, env)
     if status != 0 or not out.exists():
         sys.stderr.write(b"".join(_TAILS).decode(errors="replace"))
         raise SystemExit(f"the full crawl failed (exit {status})")
-    return json.loads(out.read_text()), rss
+    return {**json.loads(out.read_text()), "cpu": cpu, "server_cpu": server_cpu}, rss
 
 
 def crawl_bare(site_url: str, work: Path) -> tuple[dict[str, Any], float]:
     out = work / "bare.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)])}
     command = [sys.executable, __file__, "--bare-spider", site_url, "--bare-out", str(out)]
-    status, rss = run_measured(command, env)
+    status, rss, cpu, server_cpu = run_measured(command, env)
     if status != 0 or not out.exists():
         sys.stderr.write(b"".join(_TAILS).decode(errors="replace"))
         raise SystemExit(f"the bare spider failed (exit {status})")
-    return json.loads(out.read_text()), rss
+    return {**json.loads(out.read_text()), "cpu": cpu, "server_cpu": server_cpu}, rss
 
 
 def rate(result: dict[str, Any]) -> float:
     return result["pages"] / max(1e-9, result["closed"] - result["started"])
+
+
+def print_cpu(rows: list[tuple[str, tuple[dict[str, Any], float] | None]]) -> None:
+    """CPU per page, by process, against what the machine's cores offer in the crawl's time.
+
+    The crawl's CPU includes its start-up and its commit process; "cores' worth" is the CPU
+    of crawl and server over the crawl's wall time, which the core count bounds."""
+    cores = os.cpu_count() or 1
+    print(f"CPU ms per page ({cores} cores)   crawl process  server   total  cores' worth")
+    for name, measured in rows:
+        if measured is None:
+            continue
+        result = measured[0]
+        pages = max(1, result["pages"])
+        wall = max(1e-9, result["closed"] - result["started"])
+        crawl, server = result["cpu"], result["server_cpu"]
+        print(
+            f"{name:30} {1000 * crawl / pages:14.2f} {1000 * server / pages:7.2f} "
+            f"{1000 * (crawl + server) / pages:7.2f} {(crawl + server) / wall:13.2f}"
+        )
 
 
 def print_report(
@@ -534,6 +571,8 @@ def print_report(
         print(f"{'ratio full / bare':34} {'':6} {rate(full_result) / rate(bare[0]):8.2f}")
     print(f"(stored {full_result['stored']} articles; finish reason {full_result['reason']};")
     print(" tail = from the last article response to the end of the crawl)")
+    print()
+    print_cpu(rows)
     print()
     wall = full_result["closed"] - full_result["started"]
     print(f"where the full crawl's {wall:.1f} s go")
@@ -596,11 +635,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.server == "files":
         write_mirror(args.pages, work / "site")
         server, port = serve_files(work / "site")
+        _SERVER_PID.append(server.pid)
     else:
         ports: Any = multiprocessing.Queue()
         server = multiprocessing.Process(target=serve, args=(args.pages, ports), daemon=True)
         server.start()
         port = ports.get(timeout=120)
+        _SERVER_PID.append(server.pid)
     try:
         site_url = f"http://127.0.0.1:{port}"
         bare = None if args.no_bare else crawl_bare(site_url, work)

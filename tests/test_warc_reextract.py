@@ -20,7 +20,7 @@ CHANGED_PARSER = """
 import sys
 import newsbot.parsers.version as version
 import newsbot.parsers.article as article
-import newsbot.warc.ingest as ingest
+import newsbot.warc.parse as parse
 
 version.PARSER_VERSION = "9.9.9+changed"
 today = article.parse_article
@@ -30,7 +30,7 @@ def upgraded(page, url=None):
     item["headline"] = item["headline"].upper()
     return item
 
-ingest.parse_article = upgraded
+parse.parse_article = upgraded
 from newsbot.cli import main
 sys.exit(main(sys.argv[1:]))
 """

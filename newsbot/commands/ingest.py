@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsbot.cli import add_index_argument, resolve_index
 from newsbot.errors import UsageError
 from newsbot.sites import SECTIONS
 from newsbot.terminal import Progress
+
+if TYPE_CHECKING:
+    from newsbot.warc.reader import CaptureReader
 
 NAME = "ingest"
 HELP = "add the articles of WARC files (.warc or .warc.gz, from any tool) to the archive"
@@ -55,12 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here, not above: Scrapy and the parsers take ~0.3 s to load, which every other
-    # newsbot command would pay at start-up.
-    from newsbot.commands.reextract import report_run
     from newsbot.urls import in_section, is_discoverable_article
-    from newsbot.warc.ingest import matching_paths, run_ingest
-    from newsbot.warc.reader import CaptureReader
 
     if args.section != "all" and args.section not in SECTIONS:
         raise UsageError(
@@ -81,12 +83,64 @@ def run(args: argparse.Namespace) -> int:
         return section is None or in_section(url, section.path)
 
     index_dir = resolve_index(args)
-    progress = Progress(total=0, label="ingesting")
-    result = run_ingest(
-        CaptureReader(paths, wanted),
-        index_dir,
-        procs=max(1, min(args.procs, os.cpu_count() or 1)),
-        log_level="INFO" if args.verbose else "ERROR",
-        progress=progress,
-    )
-    return report_run("ingest", result, index_dir, sys.stderr)
+    procs = max(1, min(args.procs, os.cpu_count() or 1))
+    return run_captures("ingest", paths, wanted, index_dir, procs, args.verbose)
+
+
+def run_captures(
+    command: str,
+    paths: list[Path],
+    wanted: Callable[[str], bool],
+    index_dir: Path,
+    procs: int,
+    verbose: bool,
+    since: str = "",
+) -> int:
+    """Ingest (or, for `reextract`, re-extract) the captures of `paths` whose URL is `wanted`.
+
+    With one process to read and parse, it starts before Scrapy and the parsers are imported
+    (~0.5 s), and reads the files meanwhile (newsbot.warc.read_ahead)."""
+    # The parsers (with Scrapy's HTTP classes) before the fork, so the read-ahead has them;
+    # the rest of Scrapy, the pipelines and Whoosh load while it reads the files.
+    from newsbot.warc.parse import parse_located  # noqa: F401
+    from newsbot.warc.read_ahead import ReadAhead
+    from newsbot.warc.reader import CaptureReader
+
+    reextract = command == "reextract"
+
+    def make_reader() -> CaptureReader:
+        return CaptureReader(paths, wanted)
+
+    ahead = ReadAhead(make_reader, reextract=reextract, since=since) if procs == 1 else None
+    try:
+        # Imported only now: Scrapy and the parsers take ~0.5 s to load, which every other
+        # newsbot command would pay at start-up, and which the read-ahead overlaps.
+        from newsbot.commands.reextract import report_run
+        from newsbot.warc.ingest import run_ingest
+
+        progress = Progress(total=0, label="re-extracting" if reextract else "ingesting")
+        result = run_ingest(
+            ahead or make_reader(),
+            index_dir,
+            procs=procs,
+            reextract=reextract,
+            since=since,
+            log_level="INFO" if verbose else "ERROR",
+            progress=progress,
+        )
+    finally:
+        if ahead is not None:
+            ahead.close()
+    return report_run(command, result, index_dir, sys.stderr)
+
+
+def matching_paths(patterns: list[str]) -> Iterator[Path]:
+    """Files named or matched by glob patterns, each once, in the order given."""
+    seen: set[Path] = set()
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        for match in matches:
+            path = Path(match)
+            if path not in seen:
+                seen.add(path)
+                yield path

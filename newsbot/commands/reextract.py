@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from newsbot.cli import add_index_argument, resolve_index
 from newsbot.commands.ingest import add_log_argument, add_procs_argument
 from newsbot.errors import NewsbotError, UsageError
-from newsbot.terminal import Progress, clean
+from newsbot.terminal import clean
 
 if TYPE_CHECKING:
     from newsbot.warc.ingest import IngestResult
@@ -51,11 +50,9 @@ def _since(text: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here: Scrapy and the parsers take ~0.3 s to load (see newsbot ingest).
+    from newsbot.commands.ingest import run_captures
     from newsbot.urls import canonical_article_url, is_discoverable_article, strip_tracking
-    from newsbot.warc.capture import default_warc_dir
-    from newsbot.warc.ingest import run_ingest, warc_files
-    from newsbot.warc.reader import CaptureReader
+    from newsbot.warc.files import default_warc_dir, warc_files
 
     since = _since(args.since)
     index_dir = resolve_index(args)
@@ -75,18 +72,8 @@ def run(args: argparse.Namespace) -> int:
             return False
         return only is None or canonical_article_url(strip_tracking(url)) == only
 
-    reader = CaptureReader(paths, wanted)
-    progress = Progress(total=0, label="re-extracting")
-    result = run_ingest(
-        reader,
-        index_dir,
-        procs=max(1, min(args.procs, os.cpu_count() or 1)),
-        reextract=True,
-        since=since,
-        log_level="INFO" if args.verbose else "ERROR",
-        progress=progress,
-    )
-    return report_run("reextract", result, index_dir, sys.stderr)
+    procs = max(1, min(args.procs, os.cpu_count() or 1))
+    return run_captures("reextract", paths, wanted, index_dir, procs, args.verbose, since)
 
 
 def report_run(command: str, result: IngestResult, index_dir: Path, out: TextIO) -> int:
@@ -107,7 +94,9 @@ def report_run(command: str, result: IngestResult, index_dir: Path, out: TextIO)
         )
     for problem in report.unreadable:
         print(f"newsbot {command}: cannot read {clean(problem)}", file=out)
-    if result.failed:
+    if result.read_error:
+        print(f"newsbot {command}: error: {clean(result.read_error)}", file=out)
+    elif result.failed:
         reason = result.stats.get("finish_reason", "did not start")
         print(f"newsbot {command}: error: the run ended with {reason}", file=out)
     return 1 if result.failed or report.damaged else 0

@@ -4,6 +4,8 @@
 - `capture`: the downloader middleware and the writer thread that put every response of a crawl
   into rotating `.warc.gz` files, crash-safe.
 - `reader`: read WARC files made by anyone: responses (chunked, gzip), revisits, truncation.
+- `files`: where the WARC files live (`warc/` beside the index), and which are finished.
+- `read_ahead`: the process that locates and parses captures while an ingest starts up.
 - `ingest`: turn captures into articles through the crawl's own item pipelines, for
   `newsbot ingest` (WARCs from elsewhere) and `newsbot reextract` (our own, with today's parser).
 

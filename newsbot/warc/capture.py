@@ -41,6 +41,7 @@ from scrapy.exceptions import NotConfigured
 
 from newsbot import PROJECT_URL, __version__
 from newsbot.parsers.version import PARSER_VERSION
+from newsbot.warc.files import default_warc_dir
 from newsbot.warc.records import Exchange, exchange_members, warcinfo_member
 
 if TYPE_CHECKING:
@@ -68,12 +69,6 @@ _FETCH_SETTINGS = (
 )
 _DROPPED_HEADERS = {b"Transfer-Encoding"}
 _STOP = object()
-
-
-def default_warc_dir(index_dir: Path) -> Path:
-    """`warc/` beside the index directory: the captures belong to the archive they were indexed
-    into, so `newsbot reextract --index DIR` finds them without being told."""
-    return Path(index_dir).resolve().parent / "warc"
 
 
 def warc_dir_from(settings: BaseSettings) -> Path:

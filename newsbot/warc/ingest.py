@@ -16,11 +16,10 @@ change, not as a revision (see newsbot.search.history).
 from __future__ import annotations
 
 import asyncio
-import glob
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,56 +30,26 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import DropItem
-from scrapy.http import HtmlResponse
 from scrapy.settings import BaseSettings, Settings
 
 from newsbot.dates import utc_now_iso
 from newsbot.items import ArticleItem
-from newsbot.parsers import NotAnArticle, ParseError, parse_article
 from newsbot.pipelines.index import IndexPipeline
 from newsbot.search.history import record_reextraction
 from newsbot.search.schema import document_to_item
 from newsbot.search.writer import ArchiveWriter, _history_of
 from newsbot.spiders.section import add_default_feed
 from newsbot.terminal import Progress
-from newsbot.urls import canonical_article_url
-from newsbot.warc.reader import CaptureReader, Located, ReadReport, UndecodableBody, read_capture
+from newsbot.warc.parse import parse_located
+from newsbot.warc.read_ahead import ReadAhead, ReadAheadFailed, select_captures
+from newsbot.warc.reader import CaptureReader, Located, ReadReport
 
 logger = logging.getLogger(__name__)
 
 STAT = "newsbot/ingest"
+# The stat that holds why the read-ahead process failed, if it did.
+READ_ERROR = f"{STAT}/read_error"
 _INDEX_PIPELINE = "newsbot.pipelines.index.IndexPipeline"
-
-
-def parse_located(located: Located) -> dict[str, Any] | str:
-    """The item the capture holds, or why it holds none (a stat name). Runs in any process."""
-    try:
-        capture = read_capture(located)
-    except UndecodableBody:
-        return "undecodable"
-    except OSError:
-        return "unreadable"
-    headers = {"Content-Type": capture.content_type} if capture.content_type else None
-    response = HtmlResponse(url=capture.url, body=capture.body, headers=headers)
-    try:
-        item = parse_article(response.text, response.url)
-    except NotAnArticle:
-        return "not_article"
-    except ParseError:
-        return "parse_error"
-    item["source_url"] = capture.url
-    item["crawled_at"] = capture.date
-    return dict(item)
-
-
-def newest_per_article(located: list[Located]) -> list[Located]:
-    """The latest capture of each article: the one its current version was extracted from."""
-    newest: dict[str, Located] = {}
-    for capture in located:
-        key = canonical_article_url(capture.url)
-        if key not in newest or (capture.date or "") >= (newest[key].date or ""):
-            newest[key] = capture
-    return list(newest.values())
 
 
 class WarcSpider(scrapy.Spider):
@@ -93,10 +62,12 @@ class WarcSpider(scrapy.Spider):
         located: list[Located] | None = None,
         procs: int = 1,
         progress: Progress | None = None,
+        ahead: ReadAhead | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.located = located or []
+        self.ahead = ahead
         self.procs = max(1, procs)
         self.progress = progress
 
@@ -107,21 +78,35 @@ class WarcSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[ArticleItem]:
         through = ItemsThrough(self.crawler)
-        async for outcome in self._parsed():
-            if self.progress is not None:
-                self.progress.advance()
-            if isinstance(outcome, str):
-                self.crawler.stats.inc_value(f"{STAT}/{outcome}")
-                continue
-            self.crawler.stats.inc_value(f"{STAT}/parsed")
-            through.sent += 1
-            yield ArticleItem(outcome)
+        read = 0
+        try:
+            async for outcome in self._parsed():
+                read += 1
+                if self.progress is not None:
+                    self.progress.advance()
+                if isinstance(outcome, str):
+                    self.crawler.stats.inc_value(f"{STAT}/{outcome}")
+                    continue
+                self.crawler.stats.inc_value(f"{STAT}/parsed")
+                through.sent += 1
+                yield ArticleItem(outcome)
+        except ReadAheadFailed as error:
+            # What came before is stored as usual; the rest is counted, and the command
+            # reports the error and fails (see IngestResult.read_error).
+            logger.info("%s", error)
+            assert self.ahead is not None
+            self.crawler.stats.set_value(READ_ERROR, str(error))
+            self.crawler.stats.inc_value(f"{STAT}/not_read", self.ahead.located() - read)
         # Scrapy looks at items from start() again only on its 5-second heartbeat, so an
         # ingest sat up to 5 s after its last commit; ending start() once every item is
         # through the pipelines lets the engine see at once that the crawl is done.
         await through.all_done()
 
     async def _parsed(self) -> AsyncIterator[dict[str, Any] | str]:
+        if self.ahead is not None:
+            async for outcome in self.ahead.outcomes():
+                yield outcome
+            return
         if self.procs == 1:
             for located in self.located:
                 yield parse_located(located)
@@ -218,6 +203,8 @@ class IngestResult:
     located: int
     failed: bool = False
     outcomes: dict[str, int] = field(default_factory=dict)
+    # Why the captures after some point were not read (the read-ahead process failed), or "".
+    read_error: str = ""
 
 
 def ingest_settings(index_dir: Path, log_level: str, reextract: bool) -> Settings:
@@ -243,7 +230,7 @@ def ingest_settings(index_dir: Path, log_level: str, reextract: bool) -> Setting
 
 
 def run_ingest(
-    reader: CaptureReader,
+    source: CaptureReader | ReadAhead,
     index_dir: Path,
     *,
     procs: int = 1,
@@ -252,30 +239,37 @@ def run_ingest(
     log_level: str = "ERROR",
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Locate the captures, then run them through the pipelines in one Scrapy crawl."""
-    located = reader.locate()
-    if reextract:
-        located = newest_per_article(located)
-    if since:  # a day, YYYY-MM-DD: every capture date of that day sorts after it
-        located = [capture for capture in located if (capture.date or "") >= since]
-    # Date order, so the revisions of an article are folded in as they happened.
-    located.sort(key=lambda capture: (capture.date or "", capture.url))
+    """Run the captures through the pipelines in one Scrapy crawl: those a `ReadAhead` reads
+    and parses (started with the same `reextract` and `since`), or those of a reader, located
+    here and parsed by `procs` processes."""
+    if isinstance(source, ReadAhead):
+        count = source.located()
+        located: list[Located] = []
+        report = source.report
+        assert report is not None
+    else:
+        located = select_captures(source.locate(), reextract, since)
+        count, report = len(located), source.report
     if progress is not None:
-        progress.total = max(len(located), 1)
+        progress.total = max(count, 1)
     settings = ingest_settings(index_dir, log_level, reextract)
     process = CrawlerProcess(settings)
     crawler: Crawler = process.create_crawler(ReextractSpider if reextract else WarcSpider)
-    process.crawl(crawler, located=located, procs=procs, progress=progress)
+    ahead = source if isinstance(source, ReadAhead) else None
+    process.crawl(crawler, located=located, procs=procs, progress=progress, ahead=ahead)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     if progress is not None:
         progress.finish()
     return IngestResult(
         stats=stats,
-        report=reader.report,
-        located=len(located),
-        failed=bool(process.bootstrap_failed) or stats.get("finish_reason") != "finished",
+        report=report,
+        located=count,
+        failed=bool(process.bootstrap_failed)
+        or stats.get("finish_reason") != "finished"
+        or READ_ERROR in stats,
         outcomes=_outcomes(stats),
+        read_error=stats.get(READ_ERROR, ""),
     )
 
 
@@ -287,28 +281,6 @@ def _outcomes(stats: dict[str, Any]) -> dict[str, int]:
             outcomes[key.rsplit("/", 1)[-1]] = value
         elif key.startswith("item_dropped_reasons_count/"):
             outcomes[f"dropped: {key.rsplit('/', 1)[-1]}"] = value
-        elif key.startswith(f"{STAT}/") and key != f"{STAT}/parsed":
+        elif key.startswith(f"{STAT}/") and key not in (f"{STAT}/parsed", READ_ERROR):
             outcomes[key.rsplit("/", 1)[-1]] = value
     return outcomes
-
-
-def matching_paths(patterns: list[str]) -> Iterator[Path]:
-    """Files named or matched by glob patterns, each once, in the order given."""
-    seen: set[Path] = set()
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        for match in matches:
-            path = Path(match)
-            if path not in seen:
-                seen.add(path)
-                yield path
-
-
-def warc_files(directory: Path) -> list[Path]:
-    """newsbot's finished WARC files in `directory`, oldest first (names start with the time)."""
-    return sorted(
-        path
-        for pattern in ("*.warc.gz", "*.warc")
-        for path in directory.glob(pattern)
-        if path.is_file()
-    )

@@ -76,7 +76,7 @@ STAGES = {
     "index pipeline (queue the document)": "newsbot.search.writer:ArchiveWriter.put",
     "index commit (Whoosh)": "newsbot.search.writer:ArchiveWriter.commit",
     "index commit (Whoosh, in its own process)": "newsbot.search.commit_worker:CommitWorker.write",
-    "dedupe store commit": "newsbot.search.dedupe_store:DedupeStore.commit",
+    "dedupe store commit": "newsbot.state.dedupe_store:DedupeStore.commit",
     "crawl state (record + commit)": "newsbot.crawlstate:CrawlState.record",
     "crawl state commit": "newsbot.crawlstate:CrawlState.commit",
     "WARC capture (its own thread)": "newsbot.warc.capture:CaptureWriter._write",

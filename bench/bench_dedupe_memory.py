@@ -23,7 +23,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from newsbot.search.dedupe_store import PERMUTATIONS, DedupeStore, minhash
+from newsbot.state.dedupe_store import PERMUTATIONS, DedupeStore, minhash
 
 MILLION = 1_000_000
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from corpus import Corpus
 from test_minhash import reference_minhash, scheme_1_minhash
 
-from newsbot.search.minhash import minhash
+from newsbot.state.minhash import minhash
 
 
 def ms_per_article(function: Callable[[str], bytes], bodies: list[str]) -> float:

@@ -86,6 +86,17 @@ def has_time(value: str | None) -> bool:
     return bool(re.search(r"\d:\d\d", text))
 
 
+def utc_naive(iso: str | None) -> datetime | None:
+    """An ISO 8601 instant as naive UTC (Whoosh drops tzinfo, and naive UTC text compares as
+    a string); the offset stays in the item. Raises ValueError if it is not ISO 8601."""
+    if not iso:
+        return None
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        return when
+    return when.astimezone(UTC).replace(tzinfo=None)
+
+
 def utc_now_iso(when: datetime | None = None) -> str:
     """`when` (default: now) in UTC to the second, with a Z: the stamp crawls record."""
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

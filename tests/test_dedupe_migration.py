@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from test_minhash import scheme_1_minhash
 
-import newsbot.search.dedupe_store as dedupe_store
+import newsbot.state.dedupe_store as dedupe_store
 from newsbot.items import ArticleItem
 from newsbot.pipelines.clean import CleanPipeline
 from newsbot.pipelines.dedupe import DedupePipeline
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore
-from newsbot.search.minhash import SCHEME, minhash
 from newsbot.search.writer import ArchiveWriter
+from newsbot.state.dedupe_store import STORE_FILE, DedupeStore
+from newsbot.state.minhash import SCHEME, minhash
 
 BASE = "https://www.nytimes.com/2026/11/2{n}/world/americas/story-{n}.html"
 ORPHAN = "https://www.nytimes.com/2026/11/19/world/americas/never-indexed.html"

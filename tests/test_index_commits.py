@@ -32,11 +32,11 @@ from whoosh.writing import SegmentWriter
 from newsbot.devserver import SampleSiteServer, local_crawl_command
 from newsbot.pipelines.index import IndexPipeline, NotStored
 from newsbot.search.commit_worker import CommitWorker
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, minhash
 from newsbot.search.schema import open_writer
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import ArchiveWriter, read_crawl_state
 from newsbot.state.crawlstate import CrawlState
+from newsbot.state.dedupe_store import STORE_FILE, DedupeStore, minhash
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = (Path(__file__).parent / "fixtures" / "articles" / "testid.html").read_text("utf-8")

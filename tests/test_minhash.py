@@ -17,8 +17,8 @@ from itertools import pairwise
 
 import pytest
 
-from newsbot.search import minhash as scheme
-from newsbot.search.minhash import minhash, similarity
+from newsbot.state import minhash as scheme
+from newsbot.state.minhash import minhash, similarity
 
 _MASK = (1 << 64) - 1
 

@@ -15,10 +15,10 @@ from newsbot.items import ArticleItem
 from newsbot.pipelines.clean import CleanPipeline
 from newsbot.pipelines.dedupe import DedupePipeline, DuplicateArticle, NearDuplicate, url_rank
 from newsbot.pipelines.index import IndexPipeline
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, band_values, minhash, similarity
 from newsbot.search.schema import document_to_item
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import ArchiveWriter
+from newsbot.state.dedupe_store import STORE_FILE, DedupeStore, band_values, minhash, similarity
 
 URL = "https://www.nytimes.com/2026/11/20/world/americas/brazil-rains.html"
 AMP = URL.replace(".html", ".amp.html")

@@ -26,11 +26,11 @@ from test_search_fixtures import ARTICLES, build_index, generated_items, make_it
 from whoosh import index
 
 from newsbot.devserver import local_crawl_command
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore
 from newsbot.search.query import parse_query
 from newsbot.search.searcher import open_searcher
 from newsbot.search.writer import CRAWL_LOCK_FILE, read_crawl_state
 from newsbot.state.crawlstate import CrawlState
+from newsbot.state.dedupe_store import STORE_FILE, DedupeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 # Slow and one request at a time, so that the crawl is still running when the reindex starts.

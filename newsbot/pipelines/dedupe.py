@@ -36,9 +36,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newsbot.pipelines import close_because_busy
 from newsbot.pipelines import signals as newsbot_signals
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore, utc_text
-from newsbot.search.minhash import SCHEME, minhash, similarity
 from newsbot.search.writer import Commit, CrawlLock, IndexBusy
+from newsbot.state.dedupe_store import STORE_FILE, DedupeStore, utc_text
+from newsbot.state.minhash import SCHEME, minhash, similarity
 from newsbot.urls import SITE_DOMAIN, canonical_article_url, is_site_host
 
 logger = logging.getLogger(__name__)

@@ -36,10 +36,10 @@ from whoosh import index, writing
 
 from newsbot.errors import NewsbotError, UsageError
 from newsbot.items import REQUIRED_FIELDS
-from newsbot.search.dedupe_store import STORE_FILE, DedupeStore
 from newsbot.search.schema import SCHEMA, item_to_document, open_writer, same_schema, utc_naive
 from newsbot.search.writer import CrawlLock, IndexBusy
 from newsbot.state.crawlstate import CrawlState
+from newsbot.state.dedupe_store import STORE_FILE, DedupeStore
 from newsbot.terminal import Progress
 
 # Whoosh buffers postings in memory, and once a writer process's buffer is full it sorts and

@@ -10,7 +10,6 @@ An index written with another schema (an older newsbot) is rebuilt by `search/up
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -19,6 +18,7 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import IndexWriter
 
+from newsbot.dates import utc_naive
 from newsbot.search.analysis import FastStandardAnalyzer, FastStemmingAnalyzer, KeyAnalyzer
 from newsbot.search.codec import CompactCodec, CompactPositions
 from newsbot.search.segment_writer import CompactSegmentWriter
@@ -95,16 +95,6 @@ def open_writer(ix: index.Index, **options: Any) -> IndexWriter:
         return ix.writer(codec=CompactCodec(), **options)
     options.pop("procs", None)
     return CompactSegmentWriter(ix, codec=CompactCodec(), **options)
-
-
-def utc_naive(iso: str | None) -> dt.datetime | None:
-    """An ISO 8601 instant as naive UTC, because Whoosh drops tzinfo; the offset stays in `item`."""
-    if not iso:
-        return None
-    when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def item_to_document(item: dict[str, Any]) -> dict[str, Any]:

@@ -5,20 +5,20 @@ store, each with its backends side by side.
   the index for a single crawl (`crawlstate.CrawlState`), Redis for a fleet
   (`RedisCrawlState`), because workers on other machines must read what the index writer
   recorded. Both answer `CrawlStateBackend`; the spider only calls `needs_fetch` and `record`.
-- De-duplication store: SQLite beside the index (`DedupeStore`) in both modes. Only the one
-  index writer uses it, and it commits in step with the index (see its docstring); a copy in
-  Redis would be a second source of truth that a kill could put out of step. Its module stays
-  in `newsbot/search/` and is re-exported here: after a kill it repairs itself by reading the
-  Whoosh index, and only `newsbot/search/` imports whoosh.
+- De-duplication store: SQLite beside the index (`dedupe_store.DedupeStore`, its signatures
+  from `minhash`) in both modes. Only the one index writer uses it, and it commits in step with
+  the index (see its docstring); a copy in Redis would be a second source of truth that a kill
+  could put out of step. It repairs itself from the index through `newsbot.search.stored`, so
+  only `newsbot/search/` imports whoosh.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from newsbot.search.dedupe_store import DedupeStore
 from newsbot.state.crawlstate import CrawlState as SqliteCrawlState
 from newsbot.state.crawlstate import StoredArticle, newest
+from newsbot.state.dedupe_store import DedupeStore
 from newsbot.state.redis_backend import DeferredRecords, RedisCrawlState
 
 

@@ -26,11 +26,9 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from whoosh import index
-from whoosh.query import DateRange
-
-from newsbot.search.minhash import PERMUTATIONS, SCHEME, minhash, similarity
-from newsbot.search.schema import document_to_item, utc_naive
+from newsbot.dates import utc_naive
+from newsbot.search.stored import IndexedItems, indexed_items
+from newsbot.state.minhash import PERMUTATIONS, SCHEME, minhash, similarity
 
 logger = logging.getLogger(__name__)
 
@@ -164,19 +162,17 @@ class DedupeStore:
             # Stores from before schemes were recorded are of scheme 1.
             self.db.execute("DELETE FROM bands")
             found: set[int] = set()
-            index_dir = self.path.parent
-            if index.exists_in(str(index_dir)):
-                with index.open_dir(str(index_dir)).searcher() as searcher:
-                    for fields in searcher.all_stored_fields():
-                        key = url_key(fields["url"])
-                        if key in found or not self.has(fields["url"]):
-                            continue
-                        signature = minhash(document_to_item(fields).get("body") or "")
-                        self.db.execute(
-                            "UPDATE articles SET signature = ? WHERE id = ?", (signature, key)
-                        )
-                        self._add_bands(key, signature)
-                        found.add(key)
+            with indexed_items(self.path.parent) as items:
+                for item in items.every() if items is not None else ():
+                    key = url_key(item["url"])
+                    if key in found or not self.has(item["url"]):
+                        continue
+                    signature = minhash(item.get("body") or "")
+                    self.db.execute(
+                        "UPDATE articles SET signature = ? WHERE id = ?", (signature, key)
+                    )
+                    self._add_bands(key, signature)
+                    found.add(key)
             rows = self.db.execute("SELECT id, url FROM articles").fetchall()
             gone = [(key, url) for key, url in rows if key not in found]
             self.db.executemany("DELETE FROM articles WHERE id = ?", [(k,) for k, _ in gone])
@@ -334,18 +330,16 @@ class DedupeStore:
         written after its last confirmed moment (less `_WAIT_MARGIN`, for items that waited
         their turn) whose URL is no document are forgotten, so nothing points at them.
         """
-        if not index.exists_in(str(index_dir)):
-            return 0
-        unconfirmed_after = self._get_meta("unconfirmed_after", None)
-        if unconfirmed_after is not None:
-            self._forget_unindexed(index_dir, float(unconfirmed_after) - _WAIT_MARGIN)
-        synced_at = float(self._get_meta("synced_at", 0.0))
-        since = dt.datetime.fromtimestamp(max(0.0, synced_at - margin), dt.UTC)
-        added = 0
-        with index.open_dir(str(index_dir)).searcher() as searcher:
-            query = DateRange("last_seen", since.replace(tzinfo=None), None)
-            for hit in searcher.search(query, limit=None):
-                item = document_to_item(hit.fields())
+        with indexed_items(index_dir) as items:
+            if items is None:
+                return 0
+            unconfirmed_after = self._get_meta("unconfirmed_after", None)
+            if unconfirmed_after is not None:
+                self._forget_unindexed(items, float(unconfirmed_after) - _WAIT_MARGIN)
+            synced_at = float(self._get_meta("synced_at", 0.0))
+            since = dt.datetime.fromtimestamp(max(0.0, synced_at - margin), dt.UTC)
+            added = 0
+            for item in items.seen_since(since):
                 if not item.get("content_hash") or self.has(item["url"]):
                     continue
                 self.remember_item(item)
@@ -353,13 +347,12 @@ class DedupeStore:
         self.commit()
         return added
 
-    def _forget_unindexed(self, index_dir: Path, since: float) -> None:
+    def _forget_unindexed(self, items: IndexedItems, since: float) -> None:
         rows = self.db.execute("SELECT url FROM articles WHERE seen_at > ?", (since,)).fetchall()
-        with index.open_dir(str(index_dir)).searcher() as searcher:
-            for (url,) in rows:
-                if searcher.document(url=url) is None:
-                    self.forget(url)
-                    self.db.execute("DELETE FROM aliases WHERE url = ?", (url,))
+        for (url,) in rows:
+            if not items.has(url):
+                self.forget(url)
+                self.db.execute("DELETE FROM aliases WHERE url = ?", (url,))
 
     def stats(self) -> dict[str, Any]:
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]

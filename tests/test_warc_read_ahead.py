@@ -185,3 +185,39 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has died; only its reaping is left
+
+
+def test_ctrl_c_stops_an_ingest_promptly_and_keeps_what_it_stored(tmp_path: Path) -> None:
+    # Scrapy 2.19 never noticed that a closing scraper's last item from start() had left,
+    # and the reader's pipe kept the read-ahead waiting: a stopped ingest hung for good.
+    total = 800
+    write_warc(tmp_path / "a.warc.gz", distinct_pages(total))
+    env = {**os.environ, "NEWSBOT_FEED_DIR": str(tmp_path / "feeds")}
+    command = [sys.executable, "-m", "newsbot", "ingest", "a.warc.gz", "--index", "index"]
+    ingest = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell starts background jobs with SIGINT ignored, and the test may be one.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while not _fed(tmp_path) and time.monotonic() < deadline and ingest.poll() is None:
+        time.sleep(0.02)
+    assert ingest.poll() is None, "the ingest ended before it could be stopped"
+    ingest.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends it
+    _, stderr = ingest.communicate(timeout=30)
+    assert ingest.returncode == 1, stderr
+    assert "Traceback" not in stderr and "the run ended with shutdown" in stderr
+    fed = _fed(tmp_path)
+    with open_searcher(tmp_path / "index") as searcher:
+        stored = searcher.doc_count()
+    # Every feed line is a stored article, and the stop came before the end.
+    assert 0 < fed <= stored < total
+
+
+def _fed(work: Path) -> int:
+    return sum(len(feed.read_text().splitlines()) for feed in work.glob("feeds/ingest-*.jsonl"))

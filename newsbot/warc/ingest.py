@@ -47,6 +47,8 @@ from newsbot.warc.reader import CaptureReader, Located, ReadReport
 logger = logging.getLogger(__name__)
 
 STAT = "newsbot/ingest"
+# How often a stopped ingest looks whether its scraper has become idle (see ItemsThrough).
+_CLOSING_CHECK_SECONDS = 0.1
 # The stat that holds why the read-ahead process failed, if it did.
 READ_ERROR = f"{STAT}/read_error"
 _INDEX_PIPELINE = "newsbot.pipelines.index.IndexPipeline"
@@ -78,6 +80,7 @@ class WarcSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[ArticleItem]:
         through = ItemsThrough(self.crawler)
+        through.watch_closing()
         read = 0
         try:
             async for outcome in self._parsed():
@@ -125,12 +128,19 @@ class WarcSpider(scrapy.Spider):
 
 
 class ItemsThrough:
-    """Counts the items that left the pipelines (stored, dropped or failed) against `sent`."""
+    """Counts the items that left the pipelines (stored, dropped or failed) against `sent`.
+
+    It also lets a closing scraper see that the last of them has left. Scrapy 2.19 checks
+    whether a closing scraper became idle when a response is done with, but not when an item
+    from start() is: an ingest stopped midway (Ctrl-C) waited forever for its scraper to
+    close, though every item was through. So while the crawl runs, it looks every
+    `_CLOSING_CHECK_SECONDS` whether the scraper is closing, and then whether it is idle."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.sent = 0
         self._through = 0
         self._done = asyncio.Event()
+        self._crawler = crawler
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self._passed, signal=signal)
 
@@ -138,6 +148,16 @@ class ItemsThrough:
         self._through += 1
         if self._through >= self.sent:
             self._done.set()
+
+    def watch_closing(self) -> None:
+        """Start looking (from within the running crawl) for a closing scraper."""
+        engine = self._crawler.engine
+        slot = engine.scraper.slot if engine is not None else None
+        if slot is None or (slot.closing is not None and slot.closing.called):
+            return  # closed, or its close has gone past the scraper: nothing left to see
+        if slot.closing is not None:
+            engine.scraper._check_if_closing()
+        asyncio.get_running_loop().call_later(_CLOSING_CHECK_SECONDS, self.watch_closing)
 
     async def all_done(self) -> None:
         while self._through < self.sent:

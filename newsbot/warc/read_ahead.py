@@ -124,11 +124,13 @@ class ReadAhead:
         return self._process.exitcode
 
     def close(self) -> None:
-        self._receiver.close()
-        self._process.join(timeout=5)
+        # Still running means the command stops early (Ctrl-C, an error): what it reads ahead
+        # is not wanted. Ended, its end of the pipe is closed, and a read of it in a thread
+        # (outcomes(), abandoned midway) returns. Closing ours first would not have woken that.
         if self._process.is_alive():
             self._process.kill()
-            self._process.join()
+        self._process.join()
+        self._receiver.close()
 
 
 def _serve(

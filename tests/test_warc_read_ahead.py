@@ -187,13 +187,18 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has died; only its reaping is left
 
 
-def test_ctrl_c_stops_an_ingest_promptly_and_keeps_what_it_stored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("procs", [1, 2])
+def test_ctrl_c_stops_an_ingest_promptly_and_keeps_what_it_stored(
+    tmp_path: Path, procs: int
+) -> None:
     # Scrapy 2.19 never noticed that a closing scraper's last item from start() had left,
-    # and the reader's pipe kept the read-ahead waiting: a stopped ingest hung for good.
+    # and the reader's pipe kept the read-ahead waiting: a stopped ingest hung for good. With
+    # --procs 2, each worker printed a KeyboardInterrupt traceback.
     total = 800
     write_warc(tmp_path / "a.warc.gz", distinct_pages(total))
     env = {**os.environ, "NEWSBOT_FEED_DIR": str(tmp_path / "feeds")}
     command = [sys.executable, "-m", "newsbot", "ingest", "a.warc.gz", "--index", "index"]
+    command += ["--procs", str(procs)]
     ingest = subprocess.Popen(
         command,
         cwd=tmp_path,
@@ -203,12 +208,13 @@ def test_ctrl_c_stops_an_ingest_promptly_and_keeps_what_it_stored(tmp_path: Path
         text=True,
         # A shell starts background jobs with SIGINT ignored, and the test may be one.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True,  # a process group of its own, as a terminal's job has
     )
     deadline = time.monotonic() + 120
     while not _fed(tmp_path) and time.monotonic() < deadline and ingest.poll() is None:
         time.sleep(0.02)
     assert ingest.poll() is None, "the ingest ended before it could be stopped"
-    ingest.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends it
+    os.killpg(ingest.pid, signal.SIGINT)  # what Ctrl-C sends: to every process of the job
     _, stderr = ingest.communicate(timeout=30)
     assert ingest.returncode == 1, stderr
     assert "Traceback" not in stderr and "the run ended with shutdown" in stderr

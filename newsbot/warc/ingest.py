@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,6 +48,7 @@ from newsbot.warc.reader import CaptureReader, Located, ReadReport
 logger = logging.getLogger(__name__)
 
 STAT = "newsbot/ingest"
+_IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 # How often a stopped ingest looks whether its scraper has become idle (see ItemsThrough).
 _CLOSING_CHECK_SECONDS = 0.1
 # The stat that holds why the read-ahead process failed, if it did.
@@ -116,7 +118,11 @@ class WarcSpider(scrapy.Spider):
             return
         # forkserver: a fork of a process running a reactor and threads is not safe.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(self.procs, mp_context=context) as pool:
+        # The workers leave Ctrl-C to the command, which stops the run; each printed a
+        # KeyboardInterrupt traceback otherwise.
+        with ProcessPoolExecutor(
+            self.procs, mp_context=context, initializer=signal.signal, initargs=_IGNORE_SIGINT
+        ) as pool:
             # Bounded, in order: revisions of one article must reach the index oldest first.
             waiting: deque[Future[dict[str, Any] | str]] = deque()
             for located in self.located:
@@ -141,8 +147,8 @@ class ItemsThrough:
         self._through = 0
         self._done = asyncio.Event()
         self._crawler = crawler
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(self._passed, signal=signal)
+        for left in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._passed, signal=left)
 
     def _passed(self, **_: Any) -> None:
         self._through += 1

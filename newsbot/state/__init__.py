@@ -14,12 +14,34 @@ store, each with its backends side by side.
 
 from __future__ import annotations
 
-from typing import Protocol
+import importlib
+from typing import TYPE_CHECKING, Any, Protocol
 
-from newsbot.state.crawlstate import CrawlState as SqliteCrawlState
-from newsbot.state.crawlstate import StoredArticle, newest
-from newsbot.state.dedupe_store import DedupeStore
-from newsbot.state.redis_backend import DeferredRecords, RedisCrawlState
+if TYPE_CHECKING:
+    from newsbot.state.crawlstate import CrawlState as SqliteCrawlState
+    from newsbot.state.crawlstate import StoredArticle, newest
+    from newsbot.state.dedupe_store import DedupeStore
+    from newsbot.state.redis_backend import DeferredRecords, RedisCrawlState
+
+# Loaded when first asked for: importing `newsbot.state.crawlstate` runs this file, and a
+# crawl on one machine has no use for the Redis client (30 ms) or, in a spider, for numpy.
+_LAZY = {
+    "SqliteCrawlState": ("newsbot.state.crawlstate", "CrawlState"),
+    "StoredArticle": ("newsbot.state.crawlstate", "StoredArticle"),
+    "newest": ("newsbot.state.crawlstate", "newest"),
+    "DedupeStore": ("newsbot.state.dedupe_store", "DedupeStore"),
+    "DeferredRecords": ("newsbot.state.redis_backend", "DeferredRecords"),
+    "RedisCrawlState": ("newsbot.state.redis_backend", "RedisCrawlState"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
 
 
 class CrawlStateBackend(Protocol):

@@ -35,11 +35,14 @@ from typing import Any
 
 from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
     W3Codec,
     W3FieldWriter,
     W3LeafMatcher,
+    W3PerDocReader,
     W3PostingsWriter,
     W3TermInfo,
+    _lenfield,
 )
 from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.formats import Positions
@@ -471,10 +474,23 @@ class _FieldLengths:
         """The length of `fieldname` in every document of the segment, by document number."""
         lengths = self._lengths.get(fieldname)
         if lengths is None:
-            count = self._reader.doc_count_all()
-            lengths = [self._reader.doc_field_length(d, fieldname, 0) for d in range(count)]
+            lengths = self._read(fieldname, self._reader.doc_count_all())
             self._lengths[fieldname] = lengths
         return lengths
+
+    def _read(self, fieldname: str, count: int) -> list[int]:
+        reader = self._reader
+        if not isinstance(reader, W3PerDocReader):
+            return [reader.doc_field_length(d, fieldname, 0) for d in range(count)]
+        # What doc_field_length answers, a column at a time: it looks for a field's length
+        # file on disk at every call when the field has none (a stat per document and field).
+        lengths = reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if lengths is None:
+            return [0] * count
+        return [
+            byte_to_length(code) if code else None
+            for code in map(lengths.__getitem__, range(count))
+        ]
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
         lengths = self.column(fieldname)

@@ -579,13 +579,9 @@ def segment_terms(
 
 
 def _blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
-    """A term's postings, a block (ids, weights, values) at a time. W3Codec and CompactCodec
-    give one of two matchers: an inlined list, or a leaf reading blocks from the file."""
-    if isinstance(matcher, ListMatcher):
-        count = len(matcher._ids)
-        yield matcher._ids, matcher._weights or [1.0] * count, matcher._values or [None] * count
-        return
-    while matcher.is_active():  # W3LeafMatcher or CompactLeafMatcher
+    """A term's postings, a block (ids, weights, values) at a time, from the leaf matcher
+    (W3LeafMatcher or CompactLeafMatcher) of a term whose postings are not inlined."""
+    while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()
         matcher._read_values()

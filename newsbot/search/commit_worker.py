@@ -17,7 +17,6 @@ index whole or not at all (Whoosh renames its TOC last). End of input ends the c
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
 import signal
@@ -29,10 +28,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from newsbot.errors import NewsbotError
+from newsbot.lifeline import die_with_parent
 from newsbot.search.writer import Batch, IndexBusy, open_or_create, write_batch
 
 _LENGTH = struct.Struct("!Q")
-_PR_SET_PDEATHSIG = 1
 
 
 class CommitFailed(NewsbotError):
@@ -102,14 +101,6 @@ class CommitWorker:
             self._process.stdout.close()
 
 
-def _die_with_parent(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before we asked
-        os._exit(1)
-
-
 def serve(index_dir: Path, lock_timeout: float, source: IO[bytes], sink: IO[bytes]) -> None:
     """Commit each batch read from `source` and answer on `sink`, until end of input."""
     ix = open_or_create(index_dir)
@@ -130,7 +121,7 @@ def serve(index_dir: Path, lock_timeout: float, source: IO[bytes], sink: IO[byte
 
 
 def main() -> None:
-    _die_with_parent(int(sys.argv[3]))
+    die_with_parent(int(sys.argv[3]))
     # The crawl handles Ctrl-C; the child finishes its commit and ends with its input.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(Path(sys.argv[1]), float(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)

@@ -18,14 +18,11 @@ Decisions:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import json
 import os
 import shutil
-import signal
 import sqlite3
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +33,7 @@ from whoosh import index, writing
 
 from newsbot.errors import NewsbotError, UsageError
 from newsbot.items import REQUIRED_FIELDS
+from newsbot.lifeline import die_with_parent
 from newsbot.search.schema import SCHEMA, item_to_document, open_writer, same_schema, utc_naive
 from newsbot.search.writer import CrawlLock, IndexBusy
 from newsbot.state.crawlstate import CrawlState
@@ -252,16 +250,11 @@ def _rebuild(
 # for work forever, holding both locks, so that every later crawl ended with index_busy. So a
 # worker forked while the writer runs asks the kernel to kill it when its parent dies.
 _writer_parent: int | None = None  # the reindex process, while its writer runs
-_PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    if _writer_parent is None or not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != _writer_parent:  # it died before the request took effect
-        os._exit(1)
+    if _writer_parent is not None:
+        die_with_parent(_writer_parent)
 
 
 os.register_at_fork(after_in_child=_die_with_parent)

@@ -2,11 +2,11 @@
 
 `run_ingest` drives a real Scrapy crawl whose spider, `WarcSpider`, fetches nothing: its
 `start()` yields one item per located capture, parsed exactly as the section spider parses a
-response (a Scrapy `HtmlResponse` decodes the body, `parse_article` reads it), so an article
-ingested from a WARC equals the one a crawl of the same page stores. The pipelines, the feed
-(`ingest-<time>.jsonl` in NEWSBOT_FEED_DIR, the index's backup as for a crawl) and the index are
-the crawl's. With `procs > 1`, worker processes read, decode and parse; the pipelines stay in
-this one, because the index and the dedupe store have one writer.
+response (newsbot.warc.parse), so an article ingested from a WARC equals the one a crawl of the
+same page stores. The pipelines, the feed (`ingest-<time>.jsonl` in NEWSBOT_FEED_DIR, the
+index's backup as for a crawl) and the index are the crawl's. Other processes read, decode and
+parse: one `ReadAhead` (newsbot.warc.read_ahead), or with `procs > 1` a pool of workers; the
+pipelines stay in this one, because the index and the dedupe store have one writer.
 
 `newsbot reextract` runs the same way with `reextract=True`: only the newest capture of each
 article, and an index stage (`ReextractIndexPipeline`) that records what changed as a parser
@@ -119,10 +119,6 @@ class WarcSpider(scrapy.Spider):
         if self.ahead is not None:
             async for outcome in self.ahead.outcomes():
                 yield outcome
-            return
-        if self.procs == 1:
-            for located in self.located:
-                yield parse_located(located)
             return
         # forkserver: a fork of a process running a reactor and threads is not safe.
         context = multiprocessing.get_context("forkserver")
@@ -289,10 +285,10 @@ def run_ingest(
     """Run the captures through the pipelines in one Scrapy crawl: those a `ReadAhead` reads
     and parses (started with the same `reextract` and `since`), or those of a reader, located
     here and parsed by `procs` processes."""
-    if isinstance(source, ReadAhead):
-        count = source.located()
-        located: list[Located] = []
-        report = source.report
+    ahead = source if isinstance(source, ReadAhead) else None
+    located: list[Located] = []
+    if ahead is not None:
+        count, report = ahead.located(), ahead.report
         assert report is not None
     else:
         located = select_captures(source.locate(), reextract, since)
@@ -302,7 +298,6 @@ def run_ingest(
     settings = ingest_settings(index_dir, log_level, reextract)
     process = CrawlerProcess(settings)
     crawler: Crawler = process.create_crawler(ReextractSpider if reextract else WarcSpider)
-    ahead = source if isinstance(source, ReadAhead) else None
     process.crawl(crawler, located=located, procs=procs, progress=progress, ahead=ahead)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}

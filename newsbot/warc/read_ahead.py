@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from newsbot.errors import NewsbotError
+from newsbot.lifeline import die_with_parent
 from newsbot.urls import canonical_article_url
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 # Outcomes per message: one per page cost a pipe round trip and a thread hop per page.
 CHUNK = 16
-_PR_SET_PDEATHSIG = 1
 _F_SETPIPE_SZ = 1031
 PIPE_BYTES = 1 << 20
 
@@ -141,7 +141,7 @@ def _serve(
     parent: int,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with(parent)
+    die_with_parent(parent)
     try:
         from newsbot.warc.parse import parse_located
 
@@ -168,12 +168,3 @@ def _widen(pipe: int) -> None:
 
         with contextlib.suppress(OSError):  # more than /proc/sys/fs/pipe-max-size allows
             fcntl.fcntl(pipe, _F_SETPIPE_SZ, PIPE_BYTES)
-
-
-def _die_with(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the command died before we asked
-        os._exit(1)

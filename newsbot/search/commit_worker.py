@@ -18,9 +18,7 @@ index whole or not at all (Whoosh renames its TOC last). End of input ends the c
 from __future__ import annotations
 
 import os
-import pickle
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -29,30 +27,12 @@ from typing import IO, Any
 
 from newsbot.errors import NewsbotError
 from newsbot.lifeline import die_with_parent
+from newsbot.pipes import receive_message, send_message
 from newsbot.search.writer import Batch, IndexBusy, open_or_create, write_batch
-
-_LENGTH = struct.Struct("!Q")
 
 
 class CommitFailed(NewsbotError):
     """The commit worker failed in a way other than a full disk or a busy index."""
-
-
-def _send(stream: IO[bytes], message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)) + data)
-    stream.flush()
-
-
-def _receive(stream: IO[bytes]) -> Any:
-    header = stream.read(_LENGTH.size)
-    if len(header) < _LENGTH.size:
-        raise EOFError
-    (length,) = _LENGTH.unpack(header)
-    data = stream.read(length)
-    if len(data) < length:
-        raise EOFError
-    return pickle.loads(data)
 
 
 class CommitWorker:
@@ -74,8 +54,8 @@ class CommitWorker:
         assert self._process.stdin is not None and self._process.stdout is not None
         with self._lock:
             try:
-                _send(self._process.stdin, batch)
-                answer = _receive(self._process.stdout)
+                send_message(self._process.stdin, batch)
+                answer = receive_message(self._process.stdout)
             except (EOFError, BrokenPipeError) as error:
                 raise CommitFailed(
                     f"the index commit process stopped (exit status {self._process.poll()})"
@@ -106,7 +86,7 @@ def serve(index_dir: Path, lock_timeout: float, source: IO[bytes], sink: IO[byte
     ix = open_or_create(index_dir)
     while True:
         try:
-            batch = _receive(source)
+            batch = receive_message(source)
         except EOFError:
             return
         try:
@@ -117,7 +97,7 @@ def serve(index_dir: Path, lock_timeout: float, source: IO[bytes], sink: IO[byte
             answer = ("busy", str(busy), busy.hint)
         except Exception as error:
             answer = ("error", f"{type(error).__name__}: {error}")
-        _send(sink, answer)
+        send_message(sink, answer)
 
 
 def main() -> None:

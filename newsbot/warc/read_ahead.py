@@ -27,12 +27,12 @@ import contextlib
 import multiprocessing
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from newsbot.errors import NewsbotError
 from newsbot.lifeline import die_with_parent
+from newsbot.pipes import widen
 from newsbot.urls import canonical_article_url
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 # Outcomes per message: one per page cost a pipe round trip and a thread hop per page.
 CHUNK = 16
-_F_SETPIPE_SZ = 1031
-PIPE_BYTES = 1 << 20
 
 
 class ReadAheadFailed(NewsbotError):
@@ -79,7 +77,7 @@ class ReadAhead:
         # starts at once with the command's imports instead of loading its own.
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
-        _widen(self._receiver.fileno())
+        widen(self._receiver.fileno())
         self._process = context.Process(
             target=_serve,
             args=(make_reader, reextract, since, sender, os.getpid()),
@@ -158,13 +156,3 @@ def _serve(
             sender.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         sender.close()
-
-
-def _widen(pipe: int) -> None:
-    """Let the pipe hold ~1 MB (Linux; 64 KB otherwise), about 50 parsed articles: with room
-    for a few only, the parsing stalled whenever the pipelines paused for a commit."""
-    if sys.platform.startswith("linux"):
-        import fcntl
-
-        with contextlib.suppress(OSError):  # more than /proc/sys/fs/pipe-max-size allows
-            fcntl.fcntl(pipe, _F_SETPIPE_SZ, PIPE_BYTES)

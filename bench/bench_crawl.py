@@ -79,7 +79,7 @@ STAGES = {
     "dedupe store commit": "newsbot.state.dedupe_store:DedupeStore.commit",
     "crawl state (record + commit)": "newsbot.crawlstate:CrawlState.record",
     "crawl state commit": "newsbot.crawlstate:CrawlState.commit",
-    "WARC capture (its own thread)": "newsbot.warc.capture:CaptureWriter._write",
+    "WARC capture (the hand-over to its process)": "newsbot.warc.capture:CaptureWriter.submit",
 }
 
 

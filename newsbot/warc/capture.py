@@ -13,36 +13,42 @@ Redirect (600) and Retry (550) change or replace the response. So a record holds
 - redirects, errors and retries too: every answer the crawl got (responses the HTTP cache
   replayed are not fetches and are skipped).
 
-The middleware only copies references into a bounded queue; a writer thread builds, compresses
-and appends the records, so the crawl's reactor never waits on gzip or the disk unless the queue
-is full (then it waits rather than lose a capture). Each record is its own gzip member, written
-and flushed whole: after a SIGKILL every record but possibly the last is readable. The file being
-written is named `*.warc.gz.open`; a finished file loses the suffix, and the next crawl in the
-directory cuts an abandoned `.open` file back to its last whole record and finishes it.
+The middleware formats the headers and writes the exchange into a spool in memory; the capture
+process (`capture_worker`, at the lowest CPU priority) builds, digests, compresses and appends
+the records, so the crawl's reactor never waits on gzip, SHA-1 or the disk, nor for the GIL,
+unless `NEWSBOT_WARC_QUEUE_SIZE` responses are waiting (then it waits rather than lose one).
+Each record is its own gzip member, written and flushed whole: after a SIGKILL every record but
+possibly the last is readable. The file being written is named `*.warc.gz.open`; a finished file
+loses the suffix, and the next crawl in the directory cuts an abandoned `.open` file back to its
+last whole record and finishes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
 import os
-import queue
-import threading
+import pickle
+import select
+import subprocess
+import sys
+import tempfile
 import zlib
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsbot import PROJECT_URL, __version__
 from newsbot.parsers.version import PARSER_VERSION
-from newsbot.warc.files import default_warc_dir
-from newsbot.warc.records import Exchange, exchange_members, warcinfo_member
+from newsbot.pipes import LENGTH, send_message
+from newsbot.warc.capture_worker import SPOOLED, CaptureReport, exchange_fields
+from newsbot.warc.files import OPEN_SUFFIX, default_warc_dir
+from newsbot.warc.records import Exchange, warc_date
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -52,7 +58,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OPEN_SUFFIX = ".open"
 STAT = "newsbot/warc"
 # Scrapy settings that say how the pages were fetched; they go into every file's warcinfo with
 # all NEWSBOT_* settings.
@@ -68,7 +73,6 @@ _FETCH_SETTINGS = (
     "COOKIES_ENABLED",
 )
 _DROPPED_HEADERS = {b"Transfer-Encoding"}
-_STOP = object()
 
 
 def warc_dir_from(settings: BaseSettings) -> Path:
@@ -77,10 +81,6 @@ def warc_dir_from(settings: BaseSettings) -> Path:
     if configured:
         return Path(configured)
     return default_warc_dir(Path(settings.get("NEWSBOT_INDEX_DIR") or "index"))
-
-
-def warc_date(when: datetime | None = None) -> str:
-    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def crawl_description(settings: BaseSettings, spider_name: str) -> list[tuple[str, str]]:
@@ -136,17 +136,14 @@ def exchange_of(request: Request, response: Response) -> Exchange:
     )
 
 
-@dataclass
-class CaptureReport:
-    records: int = 0  # responses written (each with its request)
-    files: int = 0
-    bytes: int = 0
-    lost: int = 0  # responses not written because writing failed
-    recovered: int = 0  # abandoned .open files finished at start
+# Once the spool has grown past this, it shrinks back to nothing the next time the capture
+# process has caught up; below it, its pages are written over again (no new allocation).
+SPOOL_KEEP_BYTES = 64 << 20
 
 
 class CaptureWriter:
-    """Appends exchanges to `<dir>/<prefix>-<time>-<serial>-<pid>.warc.gz` from a thread."""
+    """The crawl's handle on its capture process (`newsbot.warc.capture_worker`), which appends
+    the exchanges to `<dir>/<prefix>-<time>-<serial>-<crawl pid>.warc.gz`."""
 
     def __init__(
         self,
@@ -160,111 +157,161 @@ class CaptureWriter:
         self.prefix = prefix
         self.info = info
         self.max_bytes = max(1, max_bytes)
+        self.queue_size = max(1, queue_size)
         self.report = CaptureReport()
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, queue_size))
-        self._thread: threading.Thread | None = None
-        self._file: BinaryIO | None = None
-        self._path: Path | None = None
-        self._warcinfo_id: str | None = None
-        self._good_size = 0
-        self._serial = 0
+        self.waits = 0  # submits that found `queue_size` responses waiting, and waited
+        self._process: subprocess.Popen[bytes] | None = None
+        self._spool = -1
+        self._offset = 0  # where the next exchange goes in the spool
+        self._spool_size = 0
+        self._sent = self._written = 0
+        self._answers = bytearray()  # what the process said, not yet read as messages
         self._failed = False
-        self.waits = 0
+        self._reported = False
 
-    # -- reactor side ---------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        """The capture process's pid, while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    def written(self) -> int:
+        """How many exchanges the process has dealt with so far (written, refused or lost)."""
+        if self._process is not None:
+            self._hear()
+        return self._written
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.report.recovered = recover_abandoned(self.directory)
-        self._thread = threading.Thread(target=self._run, name="newsbot-warc", daemon=True)
-        self._thread.start()
+        self._spool = _memory_file()
+        arguments = [self.prefix, str(self.max_bytes), str(os.getpid()), str(self._spool)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsbot.warc.capture_worker", str(self.directory), *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            pass_fds=(self._spool,),
+        )
+        assert process.stdin is not None and process.stdout is not None
+        send_message(process.stdin, self.info)
+        # Its answers are read whenever the crawl hands an exchange over, never waited for
+        # unless `queue_size` exchanges are waiting.
+        os.set_blocking(process.stdout.fileno(), False)
+        self._process = process
 
     def submit(self, exchange: Exchange) -> None:
-        if self._failed:
+        if self._process is not None:
+            self._hear()
+        if self._failed or self._process is None:
             self.report.lost += 1
             return
-        if self._queue.full():
+        if self._sent - self._written >= self.queue_size:
             self.waits += 1
-        self._queue.put(exchange)
-
-    def close(self) -> CaptureReport:
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
-        return self.report
-
-    # -- writer thread --------------------------------------------------------------------------
-
-    def _run(self) -> None:
-        while True:
-            exchange = self._queue.get()
-            if exchange is _STOP:
-                break
+            self._wait(self._sent - self.queue_size + 1)
             if self._failed:
                 self.report.lost += 1
-                continue
-            try:
-                self._write(exchange)
-            except OSError as error:
-                self._fail(error)
-        self._finish_file()
-
-    def _write(self, exchange: Exchange) -> None:
-        if self._file is None:
-            self._open_file()
-        data = exchange_members(exchange, self._warcinfo_id)
-        self._append(data)
-        self.report.records += 1
-        if self._good_size >= self.max_bytes:
-            self._finish_file()
-
-    def _append(self, data: bytes) -> None:
-        assert self._file is not None
-        self._file.write(data)
-        # Into the kernel now: a SIGKILL after this line cannot lose the record.
-        self._file.flush()
-        self._good_size += len(data)
-        self.report.bytes += len(data)
-
-    def _open_file(self) -> None:
-        self._serial += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        name = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}.warc.gz"
-        self._path = self.directory / (name + OPEN_SUFFIX)
-        handle = open(self._path, "xb")  # noqa: SIM115 - held open across records
-        # Tells a crawl starting beside this one that the file is alive, not abandoned.
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._file = handle
-        self._good_size = 0
-        self._warcinfo_id, member = warcinfo_member(name, warc_date(), self.info)
-        self._append(member)
-        self.report.files += 1
-
-    def _finish_file(self) -> None:
-        if self._file is None or self._path is None:
-            return
-        handle, path = self._file, self._path
-        self._file = self._path = None
+                return
+        if self._written == self._sent:  # caught up: the spool starts again at its start
+            self._offset = 0
+            if self._spool_size > SPOOL_KEEP_BYTES:
+                os.ftruncate(self._spool, 0)
+                self._spool_size = 0
+        fields, body = exchange_fields(exchange), exchange.body
+        place = SPOOLED.pack(self._offset, len(fields), len(body))
+        assert self._process.stdin is not None
         try:
-            # Cut whatever a failed write left after the last whole record.
-            handle.truncate(self._good_size)
-            handle.flush()
-            os.fsync(handle.fileno())
-        except OSError as error:
-            logger.error("Could not finish the WARC file %s: %s", path, error)
-        finally:
-            handle.close()
-        os.replace(path, path.with_name(path.name[: -len(OPEN_SUFFIX)]))
+            os.pwritev(self._spool, [fields, body], self._offset)
+            # A pipe holds 4,096 places or more, and at most `queue_size` are ever in it.
+            os.write(self._process.stdin.fileno(), place)
+        except BrokenPipeError:
+            self.report.lost += 1
+            self._gone()
+            return
+        except OSError as error:  # memory ran out
+            self.report.lost += 1
+            self._fail(f"cannot spool a response: {error.strerror or error}")
+            return
+        self._sent += 1
+        self._offset += len(fields) + len(body)
+        self._spool_size = max(self._spool_size, self._offset)
 
-    def _fail(self, error: OSError) -> None:
+    def close(self) -> CaptureReport:
+        if self._process is None:
+            return self.report
+        assert self._process.stdin is not None and self._process.stdout is not None
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()  # the end of input: the process writes the rest, reports
+        self._wait(None)
+        self._process.stdout.close()
+        self._process.wait()
+        self._process = None
+        os.close(self._spool)
+        return self.report
+
+    def _hear(self) -> bool:
+        """Take in what the process has said so far, without waiting; False once it ended."""
+        assert self._process is not None and self._process.stdout is not None
+        try:
+            while chunk := os.read(self._process.stdout.fileno(), 1 << 16):
+                self._answers += chunk
+                self._take_answers()
+        except BlockingIOError:
+            return True
+        if not self._reported:
+            self._gone()
+        return False
+
+    def _gone(self) -> None:
+        """The process ended before its report: what it had not written is lost."""
+        assert self._process is not None
+        try:
+            status: int | None = self._process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            status = None
+        self.report.lost += self._sent - self._written
+        self._sent = self._written
+        self._fail(f"the capture process stopped (exit status {status})")
+
+    def _wait(self, written: int | None) -> None:
+        """Wait until the process has written `written` exchanges (None: until it ends), or
+        has failed, or has ended."""
+        assert self._process is not None and self._process.stdout is not None
+        while self._hear():
+            if written is not None and (self._written >= written or self._failed):
+                return
+            select.select([self._process.stdout.fileno()], [], [])
+
+    def _take_answers(self) -> None:
+        while len(self._answers) >= LENGTH.size:
+            (length,) = LENGTH.unpack_from(self._answers)
+            if len(self._answers) < LENGTH.size + length:
+                return
+            kind, *details = pickle.loads(self._answers[LENGTH.size : LENGTH.size + length])
+            del self._answers[: LENGTH.size + length]
+            if kind == "written":
+                self._written = details[0]
+            elif kind == "error":
+                logger.error("%s", details[0])
+            elif kind == "failed":
+                self._fail(details[0])
+            elif kind == "report":
+                self.report.records, self.report.files, self.report.bytes, lost = details
+                self.report.lost += lost
+                self._reported = True
+
+    def _fail(self, reason: str) -> None:
+        if self._failed:
+            return
         self._failed = True
-        self.report.lost += 1
-        logger.error(
-            "WARC capture stopped, the crawl goes on without it: cannot write %s: %s",
-            self._path or self.directory,
-            error.strerror or error,
-        )
+        logger.error("WARC capture stopped, the crawl goes on without it: %s", reason)
+
+
+def _memory_file() -> int:
+    """A file in memory for the spool (memfd on Linux; elsewhere an unlinked temporary file)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("newsbot-warc-spool", os.MFD_CLOEXEC)
+    handle, path = tempfile.mkstemp(prefix="newsbot-warc-spool-")
+    os.unlink(path)
+    return handle
 
 
 def complete_prefix(path: Path) -> tuple[int, int]:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# The suffix of a WARC file still being written; a file left with it was abandoned by a crawl
+# that did not stop cleanly, and the next crawl finishes it.
+OPEN_SUFFIX = ".open"
+
 
 def default_warc_dir(index_dir: Path) -> Path:
     """`warc/` beside the index directory: the captures belong to the archive they were indexed

@@ -21,6 +21,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from isal import isal_zlib
@@ -45,6 +46,11 @@ class Exchange:
     response_headers: bytes  # "Name: value\r\n" lines, as they should be stored
     body: bytes
     ip_address: str | None = None
+
+
+def warc_date(when: datetime | None = None) -> str:
+    """WARC-Date form: UTC, to the microsecond, with a Z."""
+    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def new_record_id() -> str:

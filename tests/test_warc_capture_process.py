@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import resource
 import signal
 import subprocess
@@ -19,7 +20,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsbot.devserver import local_crawl_command
 from newsbot.warc import capture
-from newsbot.warc.capture import OPEN_SUFFIX, CaptureWriter, recover_abandoned
+from newsbot.warc.capture import (
+    OPEN_SUFFIX,
+    CaptureWriter,
+    Spool,
+    first_gap,
+    recover_abandoned,
+)
 from newsbot.warc.records import Exchange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,24 +160,41 @@ def test_a_full_queue_makes_the_crawl_wait_and_loses_nothing(tmp_path) -> None:
     assert len(responses_in(tmp_path)) == 5
 
 
-def test_the_spool_is_reused_and_shrinks_after_a_backlog(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(capture, "SPOOL_KEEP_BYTES", 100_000)
+def test_the_spool_writes_over_what_was_read_and_shrinks_after_a_backlog(monkeypatch) -> None:
+    monkeypatch.setattr(capture, "SPOOL_START_BYTES", 100_000)
+    spool = Spool()
+    try:
+        assert spool.put(b"a" * 30_000, b"b" * 10_000) == 0
+        assert spool.put(b"c" * 40_000) == 40_000  # the first is unread
+        spool.read(1)
+        assert spool.put(b"d" * 40_000) == 0  # its room, written over
+        assert os.pread(spool.fd, 3, 39_999) == b"dcc"  # what the process reads
+        for _ in range(10):  # a backlog: the spool grows
+            spool.put(b"e" * 40_000)
+        assert spool.unread() == 12 and spool.size() >= 12 * 40_000
+        spool.read(12)
+        assert spool.put(b"f" * 10) == 0 and spool.size() == 100_000  # caught up: back
+    finally:
+        spool.close()
+
+
+def test_a_backlog_in_the_spool_reaches_the_files_whole(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(capture, "SPOOL_START_BYTES", 100_000)
     writer = CaptureWriter(tmp_path, "t", info=[("software", "test")], queue_size=64)
     writer.start()
     assert writer.pid is not None
     os.kill(writer.pid, signal.SIGSTOP)
-    for number in range(20):  # a backlog of 400 KB
-        writer.submit(exchange(number))
-    assert os.fstat(writer._spool).st_size >= 20 * 20_000
-    os.kill(writer.pid, signal.SIGCONT)
+    try:
+        for number in range(20):  # 400 KB waiting, in a spool made for 100 KB
+            writer.submit(exchange(number))
+    finally:
+        os.kill(writer.pid, signal.SIGCONT)
     wait_until(lambda: writer.written() == 20)
-    writer.submit(exchange(20))  # caught up: back to the start, and the backlog's pages freed
-    assert os.fstat(writer._spool).st_size < 25_000
-    wait_until(lambda: writer.written() == 21)
-    writer.submit(exchange(21))  # below the limit, the same pages are written over
-    assert os.fstat(writer._spool).st_size < 25_000
-    assert writer.close().records == 22
-    assert responses_in(tmp_path) == [exchange(n).url for n in range(22)]
+    for number in range(20, 25):
+        writer.submit(exchange(number))
+    assert writer.close().records == 25
+    assert responses_in(tmp_path) == [exchange(n).url for n in range(25)]
+    warcio_check(*tmp_path.glob("*.warc.gz"))
 
 
 def capture_processes_of(crawl_pid: int) -> list[int]:
@@ -202,3 +226,26 @@ def test_the_capture_process_dies_with_a_killed_crawl(site_server, tmp_path) -> 
     wait_until(lambda: not capture_processes_of(crawl.pid), seconds=10)
     # It held the open file's lock; with it gone, the next crawl may finish the file.
     assert recover_abandoned(tmp_path / "warc") == 1
+
+
+def test_first_gap_finds_the_lowest_free_place() -> None:
+    assert first_gap([], 10) == 0
+    assert first_gap([(0, 10)], 5) == 10
+    assert first_gap([(20, 30)], 20) == 0
+    assert first_gap([(20, 30)], 21) == 30
+    assert first_gap([(30, 40), (0, 10)], 20) == 10
+    assert first_gap([(10, 40), (0, 10), (50, 60)], 10) == 40
+    rng = random.Random(5)
+    for _ in range(3000):
+        taken = []
+        for _ in range(rng.randrange(6)):
+            start = rng.randrange(200)
+            taken.append((start, start + rng.randrange(1, 50)))
+        size = rng.randrange(1, 60)
+        place = first_gap(taken, size)
+        assert all(place + size <= start or end <= place for start, end in taken)
+        # Nothing lower would do.
+        assert not any(
+            all(lower + size <= start or end <= lower for start, end in taken)
+            for lower in range(place)
+        )

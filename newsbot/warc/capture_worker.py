@@ -223,15 +223,18 @@ def main() -> None:
     # The crawl handles Ctrl-C; this process writes what is spooled and ends with its input.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(19)
-    serve(
-        Path(directory),
-        prefix,
-        int(max_bytes),
-        int(crawl_pid),
-        int(spool),
-        sys.stdin.buffer,
-        sys.stdout.buffer,
-    )
+    try:
+        serve(
+            Path(directory),
+            prefix,
+            int(max_bytes),
+            int(crawl_pid),
+            int(spool),
+            sys.stdin.buffer,
+            sys.stdout.buffer,
+        )
+    except BrokenPipeError:
+        sys.exit(1)  # the crawl is gone; the file stays .open for the next crawl to finish
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy import signals
 from scrapy.utils.test import get_crawler
 from warcio.statusandheaders import StatusAndHeaders
@@ -23,6 +25,7 @@ from newsbot.parsers import parse_article
 from newsbot.search.history import find
 from newsbot.search.searcher import open_searcher
 from newsbot.warc.ingest import ItemsThrough
+from newsbot.warc.reader import UndecodableBody, decode_content
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://www.nytimes.com"
@@ -293,3 +296,40 @@ def test_start_ends_only_when_every_item_it_sent_is_through_the_pipelines() -> N
         return seen
 
     assert asyncio.run(scenario()) == [False, False, False, True]
+
+
+def test_a_body_stored_decoded_under_its_content_encoding_is_read_as_it_is(tmp_path) -> None:
+    # Browser-based capture tools record the body the browser decoded; some keep the server's
+    # Content-Encoding header beside it.
+    warc = Warc(tmp_path / "browser.warc.gz")
+    for name, coding in (("a", "br"), ("b", "gzip"), ("c", "gzip, deflate")):
+        warc.response(
+            PAGES[name],
+            b"\xef\xbb\xbf\n  " + page(name) if name == "c" else page(name),
+            "2021-06-08T10:00:00Z",
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", coding)],
+        )
+    # Not markup and not gzip either: a body that really is broken stays refused, and counted.
+    warc.response(
+        PAGES["d"],
+        b"\x1f\x8b\x08\x00broken",
+        "2021-06-08T10:00:00Z",
+        [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+    )
+    warc.close()
+    done = newsbot(tmp_path, "ingest", "browser.warc.gz", "--index", "index")
+    assert "1 undecodable" in done.stderr, done.stderr
+    articles = stored(tmp_path / "index")
+    assert set(articles) == {SITE + PAGES[name] for name in "abc"}
+    for name in "abc":
+        assert articles[SITE + PAGES[name]][1]["body"] == parse_article(page(name))["body"]
+
+
+def test_decode_content_undoes_each_coding_and_keeps_markup_it_cannot_decode() -> None:
+    html = b"<!doctype html><p>Tres palabras.</p>"
+    assert decode_content(gzip.compress(zlib.compress(html)), "deflate, gzip") == html
+    assert decode_content(html, "gzip") == html
+    assert decode_content(html, "x-unknown") == html
+    for broken, coding in ((b"\x1f\x8b\x08junk", "gzip"), (b"PK\x03\x04", "x-unknown")):
+        with pytest.raises(UndecodableBody):
+            decode_content(broken, coding)

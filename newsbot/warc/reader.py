@@ -137,25 +137,42 @@ class UndecodableBody(ValueError):
 
 
 def decode_content(body: bytes, encoding: str, max_size: int = DEFAULT_MAX_UNPACKED) -> bytes:
-    """Undo a Content-Encoding list (applied in order, so undone in reverse)."""
+    """Undo a Content-Encoding list (applied in order, so undone in reverse).
+
+    A body that is already markup is left as it is when its coding fails: browser-based
+    capture tools record the body the browser decoded, and some keep the server's
+    Content-Encoding header beside it."""
     for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
         if coding in {"identity", "none"}:
             continue
-        if coding in {"gzip", "x-gzip"}:
-            try:
-                body = gunzip(body, max_size)
-            except FeedError as error:
-                raise UndecodableBody(str(error)) from error
-        elif coding == "deflate":
-            body = _inflate(body, max_size)
-        elif coding == "br" and brotli is not None:
-            try:
-                body = brotli.decompress(body)
-            except brotli.error as error:
-                raise UndecodableBody(f"bad brotli body: {error}") from error
-        else:
-            raise UndecodableBody(f"unsupported Content-Encoding {coding!r}")
+        try:
+            body = _undo(coding, body, max_size)
+        except UndecodableBody:
+            if not _is_markup(body):
+                raise
     return body
+
+
+def _is_markup(body: bytes) -> bool:
+    """Starts with `<` (after a byte-order mark and white space), which no gzip, zlib or
+    brotli stream of a page does."""
+    return body.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
+
+
+def _undo(coding: str, body: bytes, max_size: int) -> bytes:
+    if coding in {"gzip", "x-gzip"}:
+        try:
+            return gunzip(body, max_size)
+        except FeedError as error:
+            raise UndecodableBody(str(error)) from error
+    if coding == "deflate":
+        return _inflate(body, max_size)
+    if coding == "br" and brotli is not None:
+        try:
+            return brotli.decompress(body)
+        except brotli.error as error:
+            raise UndecodableBody(f"bad brotli body: {error}") from error
+    raise UndecodableBody(f"unsupported Content-Encoding {coding!r}")
 
 
 def _inflate(body: bytes, max_size: int) -> bytes:

@@ -107,7 +107,7 @@ NEWSBOT_WARC_ENABLED = True
 NEWSBOT_WARC_DIR = os.environ.get("NEWSBOT_WARC_DIR", "")
 # Start a new file once the current one reaches this size, in bytes (the usual 1 GB).
 NEWSBOT_WARC_MAX_BYTES = 1_000_000_000
-# Responses waiting for the writer thread; when full the crawl waits instead of losing one.
+# Responses waiting for the capture process; when full the crawl waits instead of losing one.
 NEWSBOT_WARC_QUEUE_SIZE = 64
 
 # --- Output -----------------------------------------------------------------------------------

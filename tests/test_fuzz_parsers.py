@@ -28,18 +28,16 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import os
 import random
 import re
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzz_helpers import assert_no_crashes, case_numbers, run_case
 
 from newsbot.dates import has_time, iso_or_none, isoformat, parse_datetime
 from newsbot.parsers import ParseError, parse_article
@@ -78,11 +76,6 @@ SUITE_CASES = {
     "url": 2500,
     "date": 2500,
 }
-
-
-def cases(target: str) -> int:
-    deep = os.environ.get("NEWSBOT_FUZZ_ITERATIONS", "").strip()
-    return int(deep) if deep else SUITE_CASES[target]
 
 
 # --- the triggers the fuzzing of real pages found, one by one ------------------------------------
@@ -789,46 +782,8 @@ TARGETS: dict[str, Callable[[random.Random, list[str]], None]] = {
 }
 
 
-@dataclass
-class Crash:
-    case: str
-    error: str
-    where: str
-    mutations: list[str]
-
-
-def run_case(target: str, i: int) -> Crash | None:
-    rng = random.Random(f"{SEED}:{target}:{i}")
-    applied: list[str] = []
-    try:
-        TARGETS[target](rng, applied)
-    except Exception as exc:  # the point of the test: anything undocumented that escapes
-        frames = traceback.extract_tb(exc.__traceback__)
-        # The innermost frame of our own code says where to fix; the innermost of all, what broke.
-        ours = [f for f in frames if "/newsbot/" in f.filename] or frames
-        where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno} ({ours[-1].name})"
-        error = f"{type(exc).__name__}: {str(exc)[:160]}"
-        return Crash(f"{target}:{i}", error, where, applied)
-    return None
-
-
 @pytest.mark.parametrize("target", list(TARGETS))
 def test_only_documented_exceptions_escape(target: str) -> None:
-    replay = os.environ.get("NEWSBOT_FUZZ_CASE", "")
-    if replay:
-        name, _, number = replay.partition(":")
-        if name != target:
-            pytest.skip(f"replaying {replay}")
-        indices = range(int(number), int(number) + 1)
-    else:
-        indices = range(cases(target))
-    crashes = [crash for i in indices if (crash := run_case(target, i)) is not None]
-    # One line per distinct crash site, with the first case that reached it.
-    by_site: dict[tuple[str, str], Crash] = {}
-    for crash in crashes:
-        by_site.setdefault((crash.where, crash.error.split(":")[0]), crash)
-    report = "\n".join(
-        f"{c.case}  {c.error}  at {c.where}  after {'+'.join(c.mutations) or 'no mutation'}"
-        for c in by_site.values()
-    )
-    assert not crashes, f"{len(crashes)} of {len(indices)} cases crashed:\n{report}"
+    numbers = case_numbers(target, SUITE_CASES[target])
+    crashes = [c for i in numbers if (c := run_case(SEED, target, i, TARGETS[target]))]
+    assert_no_crashes(crashes, len(numbers))

@@ -99,7 +99,9 @@ def utc_naive(iso: str | None) -> datetime | None:
 
 def utc_now_iso(when: datetime | None = None) -> str:
     """`when` (default: now) in UTC to the second, with a Z: the stamp crawls record."""
-    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = (when or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    # isoformat, not strftime: glibc's %Y writes the year 1 as "1", which no ISO reader takes.
+    return moment.isoformat() + "Z"
 
 
 def iso_or_none(value: str | None) -> str | None:

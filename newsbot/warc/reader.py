@@ -168,11 +168,27 @@ def _undo(coding: str, body: bytes, max_size: int) -> bytes:
     if coding == "deflate":
         return _inflate(body, max_size)
     if coding == "br" and brotli is not None:
-        try:
-            return brotli.decompress(body)
-        except brotli.error as error:
-            raise UndecodableBody(f"bad brotli body: {error}") from error
+        return _unbrotli(body, max_size)
     raise UndecodableBody(f"unsupported Content-Encoding {coding!r}")
+
+
+def _unbrotli(body: bytes, max_size: int) -> bytes:
+    """Brotli, unpacked a bounded buffer at a time: a small body can unpack to gigabytes."""
+    decompressor = brotli.Decompressor()
+    try:
+        out = bytearray(decompressor.process(body, output_buffer_limit=max_size + 1))
+        while len(out) <= max_size and not decompressor.is_finished():
+            more = decompressor.process(b"", output_buffer_limit=max_size + 1 - len(out))
+            if not more:
+                break
+            out += more
+    except brotli.error as error:
+        raise UndecodableBody(f"bad brotli body: {error}") from error
+    if len(out) > max_size:
+        raise UndecodableBody(f"brotli body unpacks to more than {max_size} bytes")
+    if not decompressor.is_finished():
+        raise UndecodableBody("brotli body cut short")
+    return bytes(out)
 
 
 def _inflate(body: bytes, max_size: int) -> bytes:
@@ -203,9 +219,9 @@ def _target(record: WarcRecord) -> str:
 def _crawled_at(warc_date: str | None) -> str | None:
     try:
         when = datetime.fromisoformat((warc_date or "").strip())
-    except ValueError:
+        return utc_now_iso(when if when.tzinfo else when.replace(tzinfo=UTC))
+    except (ValueError, OverflowError):  # no date, or one beyond the calendar in UTC
         return None
-    return utc_now_iso(when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
 class CaptureReader:

@@ -326,10 +326,12 @@ class CaptureWriter:
         """Wait until the process has written `written` exchanges (None: until it ends), or
         has failed, or has ended."""
         assert self._process is not None and self._process.stdout is not None
+        answers = select.poll()  # not select(): a crawl may hold more than 1,024 descriptors
+        answers.register(self._process.stdout.fileno(), select.POLLIN)
         while self._hear():
             if written is not None and (self._written >= written or self._failed):
                 return
-            select.select([self._process.stdout.fileno()], [], [])
+            answers.poll()
 
     def _take_answers(self) -> None:
         while len(self._answers) >= LENGTH.size:

@@ -24,6 +24,7 @@ from newsbot.warc.capture import (
     OPEN_SUFFIX,
     CaptureWriter,
     Spool,
+    complete_prefix,
     first_gap,
     recover_abandoned,
 )
@@ -66,6 +67,10 @@ def warcio_check(*paths: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def whole_records(directory: Path) -> int:
+    return sum(complete_prefix(path)[1] for path in directory.glob(f"*{OPEN_SUFFIX}"))
 
 
 def wait_until(condition, seconds: float = 30) -> None:
@@ -257,3 +262,38 @@ def test_first_gap_finds_the_lowest_free_place() -> None:
             all(lower + size <= start or end <= lower for start, end in taken)
             for lower in range(place)
         )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_ctrl_c_of_a_crawl_finishes_its_warc_file(site_server, tmp_path) -> None:
+    # Signalled as a terminal does, the whole process group: the capture process ignores it,
+    # writes what the crawl handed over, and finishes the file once the crawl closes.
+    slow = ("-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS=1", "-s", "LOG_LEVEL=INFO")
+    command = local_crawl_command(site_server.url, tmp_path / "index", tmp_path / "f.jsonl", *slow)
+    crawl = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        # The shell running the suite may ignore SIGINT, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    warc_dir = tmp_path / "warc"
+    try:
+        wait_until(lambda: capture_processes_of(crawl.pid), seconds=90)
+        # Whole gzip members only: the one being written may be cut short as it is read.
+        wait_until(lambda: whole_records(warc_dir) >= 8, seconds=90)
+        os.killpg(crawl.pid, signal.SIGINT)
+        _, log = crawl.communicate(timeout=90)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+            crawl.wait()
+    assert crawl.returncode == 0, log[-3000:]
+    assert b"shutdown" in log.lower()
+    assert not list(warc_dir.glob(f"*{OPEN_SUFFIX}"))
+    (finished,) = warc_dir.glob("*.warc.gz")
+    assert len(responses_in(warc_dir)) >= 4
+    assert b"'newsbot/warc/lost': 0" in log
+    warcio_check(finished)

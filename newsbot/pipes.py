@@ -14,18 +14,18 @@ from typing import IO, Any
 
 LENGTH = struct.Struct("!Q")
 _F_SETPIPE_SZ = 1031
-PIPE_BYTES = 1 << 20
+_PIPE_BYTES = 1 << 20
 
 
 def widen(pipe: int) -> None:
     """Let the pipe hold 1 MB (Linux's /proc/sys/fs/pipe-max-size by default) instead of 64 KB:
-    with room for a fraction of a page, the sender stalled at every page (capture) or every
-    commit (the read-ahead of an ingest)."""
+    with room for three or four parsed articles, the read-ahead of an ingest stalled at every
+    commit."""
     if sys.platform.startswith("linux"):
         import fcntl
 
         with contextlib.suppress(OSError):  # more than /proc/sys/fs/pipe-max-size allows
-            fcntl.fcntl(pipe, _F_SETPIPE_SZ, PIPE_BYTES)
+            fcntl.fcntl(pipe, _F_SETPIPE_SZ, _PIPE_BYTES)
 
 
 def send_message(stream: IO[bytes], message: Any) -> None:

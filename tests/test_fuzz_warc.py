@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
-import os
 import random
 import re
+import tempfile
 import zlib
 from collections.abc import Callable
 from functools import cache
@@ -35,8 +34,7 @@ from pathlib import Path
 
 import pytest
 from fuzz_helpers import assert_no_crashes, case_numbers, run_case
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warc_helpers import SITE, Warc, chunked
 
 from newsbot.search.schema import item_to_document, utc_naive
 from newsbot.urls import is_article_url
@@ -58,7 +56,6 @@ except ImportError:  # pragma: no cover - brotli is optional
 
 SEED = 20261202
 ROOT = Path(__file__).resolve().parent.parent
-SITE = "https://www.nytimes.com"
 PAGES = [
     "/2021/06/07/world/americas/cuba-havana-blackouts-power-plants.html",
     "/2021/06/08/world/americas/canada-saskatchewan-wildfire-evacuation.html",
@@ -70,14 +67,6 @@ SUITE_CASES = {"file": 700, "block": 2500}
 
 def page(path: str) -> bytes:
     return (ROOT / "sample_site" / path.lstrip("/")).read_bytes()
-
-
-def chunked(body: bytes, size: int = 3000) -> bytes:
-    parts = [
-        b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size])
-        for i in range(0, len(body), size)
-    ]
-    return b"".join(parts) + b"0\r\n\r\n"
 
 
 WARCINFO_ID = "<urn:uuid:7b3e1c52-0d7a-4c1e-9a55-2f0f3f0d6a11>"
@@ -107,41 +96,25 @@ def newsbot_file() -> bytes:
 
 def warcio_file(compress: bool) -> bytes:
     """A file as other tools write them: chunked and gzip bodies, a revisit, other records."""
-    out = io.BytesIO()
-    writer = WARCWriter(out, gzip=compress, warc_version="1.0")
-
-    def response(path: str, body: bytes, headers: list[tuple[str, str]], date: str) -> str:
-        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
-        record = writer.create_warc_record(
-            SITE + path,
-            "response",
-            payload=io.BytesIO(body),
-            http_headers=http,
-            warc_headers_dict={"WARC-Date": date},
+    with tempfile.TemporaryDirectory() as directory:
+        warc = Warc(Path(directory) / "seed.warc", compress=compress)
+        html = [("Content-Type", "text/html; charset=utf-8")]
+        warc.response(PAGES[0], page(PAGES[0]), "2021-06-07T10:00:00Z", html)
+        warc.response(
+            PAGES[1],
+            chunked(page(PAGES[1]), 3000),
+            "2021-06-08Z",
+            [*html, ("Transfer-Encoding", "chunked")],
         )
-        writer.write_record(record)
-        return record.rec_headers.get_header("WARC-Payload-Digest")
-
-    html = [("Content-Type", "text/html; charset=utf-8")]
-    digest = response(PAGES[0], page(PAGES[0]), html, "2021-06-07T10:00:00Z")
-    response(
-        PAGES[1], chunked(page(PAGES[1])), [*html, ("Transfer-Encoding", "chunked")], "2021-06-08Z"
-    )
-    packed = gzip.compress(page(PAGES[2]))
-    response(PAGES[2], packed, [*html, ("Content-Encoding", "gzip")], "2021-06-09T10:00:00Z")
-    revisit = writer.create_revisit_record(
-        SITE + PAGES[0], digest, SITE + PAGES[0], "2021-06-07T10:00:00Z"
-    )
-    writer.write_record(revisit)
-    for kind in ("request", "metadata"):
-        record = writer.create_warc_record(
-            SITE + PAGES[0],
-            kind,
-            payload=io.BytesIO(b"GET / HTTP/1.1\r\nHost: www.nytimes.com\r\n\r\n"),
-            warc_content_type="application/http; msgtype=request",
+        packed = gzip.compress(page(PAGES[2]))
+        warc.response(
+            PAGES[2], packed, "2021-06-09T10:00:00Z", [*html, ("Content-Encoding", "gzip")]
         )
-        writer.write_record(record)
-    return out.getvalue()
+        warc.revisit(PAGES[0], "2021-06-10T10:00:00Z", "2021-06-07T10:00:00Z")
+        for kind in ("request", "metadata"):
+            warc.other(kind, PAGES[0], "application/http; msgtype=request")
+        warc.close()
+        return warc.path.read_bytes()
 
 
 @cache
@@ -395,26 +368,12 @@ def test_a_brotli_bomb_is_refused_not_unpacked() -> None:
         decode_content(bomb, "br", max_size=1_000_000)
 
 
-def test_a_warc_date_beyond_the_calendar_in_utc_is_no_date() -> None:
+def test_a_warc_date_beyond_the_calendar_in_utc_is_no_date(tmp_path: Path) -> None:
     # fromisoformat read it, and the conversion to UTC raised OverflowError: the whole ingest
     # stopped at that record.
-    for date in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
-        out = io.BytesIO()
-        writer = WARCWriter(out, gzip=True)
-        record = writer.create_warc_record(
-            SITE + PAGES[0],
-            "response",
-            payload=io.BytesIO(page(PAGES[0])),
-            http_headers=StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
-            ),
-            warc_headers_dict={"WARC-Date": date},
-        )
-        writer.write_record(record)
-        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"newsbot-fuzz-date-{os.getpid()}.warc.gz"
-        try:
-            path.write_bytes(out.getvalue())
-            (capture,) = CaptureReader([path], is_article_url).locate()
-            assert capture.date is None
-        finally:
-            path.unlink()
+    for number, date in enumerate(("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00")):
+        warc = Warc(tmp_path / f"{number}.warc.gz")
+        warc.response(PAGES[0], page(PAGES[0]), date, [("Content-Type", "text/html")])
+        warc.close()
+        (capture,) = CaptureReader([warc.path], is_article_url).locate()
+        assert capture.date is None

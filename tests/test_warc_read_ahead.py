@@ -4,7 +4,6 @@ what a failure of it leaves (what came before stays stored, the rest is counted)
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import subprocess
@@ -13,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warc_helpers import Warc
 
 from newsbot.parsers import parse_article
 from newsbot.search.searcher import open_searcher
@@ -24,7 +22,6 @@ from newsbot.warc.read_ahead import CHUNK, ReadAhead, ReadAheadFailed, select_ca
 from newsbot.warc.reader import CaptureReader
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = "https://www.nytimes.com"
 TEMPLATE = "/2021/06/07/world/americas/cuba-havana-blackouts-power-plants.html"
 # Words for the stories' leads, which make each article its own.
 LEAD_WORDS = "harbor pilots wait while the grain ships idle off the coast and prices climb"
@@ -49,20 +46,10 @@ def distinct_pages(count: int) -> list[tuple[str, bytes, str]]:
 
 
 def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> Path:
-    with open(path, "wb") as handle:
-        writer = WARCWriter(handle, gzip=True)
-        for page_path, body, date in pages:
-            http = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-            )
-            record = writer.create_warc_record(
-                SITE + page_path,
-                "response",
-                payload=io.BytesIO(body),
-                http_headers=http,
-                warc_headers_dict={"WARC-Date": date},
-            )
-            writer.write_record(record)
+    warc = Warc(path)
+    for page_path, body, date in pages:
+        warc.response(page_path, body, date)
+    warc.close()
     return path
 
 

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import zlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -225,7 +225,7 @@ class CaptureWriter:
         self.waits = 0  # submits that found `queue_size` responses waiting, and waited
         self._process: subprocess.Popen[bytes] | None = None
         self._spool: Spool | None = None
-        self._sent = self._written = 0
+        self._written = 0  # exchanges the process has dealt with, as it last said
         self._answers = bytearray()  # what the process said, not yet read as messages
         self._failed = False
         self._reported = False
@@ -265,28 +265,25 @@ class CaptureWriter:
         if self._failed or self._process is None:
             self.report.lost += 1
             return
-        if self._sent - self._written >= self.queue_size:
+        assert self._process.stdin is not None and self._spool is not None
+        spool = self._spool
+        if spool.unread() >= self.queue_size:
             self.waits += 1
-            self._wait(self._sent - self.queue_size + 1)
+            self._wait(lambda: spool.unread() < self.queue_size or self._failed)
             if self._failed:
                 self.report.lost += 1
                 return
         fields, body = exchange_fields(exchange), exchange.body
-        assert self._process.stdin is not None and self._spool is not None
         try:
             offset = self._spool.put(fields, body)
             place = SPOOLED.pack(offset, len(fields), len(body))
             # A pipe holds 4,096 places or more, and at most `queue_size` are ever in it.
             os.write(self._process.stdin.fileno(), place)
         except BrokenPipeError:
-            self.report.lost += 1
-            self._gone()
-            return
+            self._gone()  # counts this exchange too: it is in the spool, unread
         except OSError as error:  # memory ran out
             self.report.lost += 1
             self._fail(f"cannot spool a response: {error.strerror or error}")
-            return
-        self._sent += 1
 
     def close(self) -> CaptureReport:
         if self._process is None:
@@ -294,7 +291,7 @@ class CaptureWriter:
         assert self._process.stdin is not None and self._process.stdout is not None
         with contextlib.suppress(OSError):
             self._process.stdin.close()  # the end of input: the process writes the rest, reports
-        self._wait(None)
+        self._wait(lambda: False)  # the report comes last
         self._process.stdout.close()
         self._process.wait()
         self._process = None
@@ -323,18 +320,18 @@ class CaptureWriter:
             status: int | None = self._process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             status = None
-        self.report.lost += self._sent - self._written
-        self._sent = self._written
+        if self._spool is not None:
+            self.report.lost += self._spool.unread()
+            self._spool.read(self._spool.unread())
         self._fail(f"the capture process stopped (exit status {status})")
 
-    def _wait(self, written: int | None) -> None:
-        """Wait until the process has written `written` exchanges (None: until it ends), or
-        has failed, or has ended."""
+    def _wait(self, done: Callable[[], bool]) -> None:
+        """Hear the process until `done()`, or until it ends."""
         assert self._process is not None and self._process.stdout is not None
         answers = select.poll()  # not select(): a crawl may hold more than 1,024 descriptors
         answers.register(self._process.stdout.fileno(), select.POLLIN)
         while self._hear():
-            if written is not None and (self._written >= written or self._failed):
+            if done():
                 return
             answers.poll()
 
